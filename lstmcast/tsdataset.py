@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader, Sampler
+from fastcore.basics import patch
 
 # %% ../nbs/tsdataset.ipynb #238abb06
 class TimeSeriesDataset(torch.utils.data.Dataset):
@@ -99,6 +100,24 @@ def _batch(self: TimeSeriesDataset, idx, max_len: Optional[int]=None) -> dict:
 
 TimeSeriesDataset.batch = _batch
 TimeSeriesDataset.__getitems__ = lambda self, idx: self.batch(idx)
+
+# %% ../nbs/tsdataset.ipynb #5fd3f750
+@patch
+def append_future(self: TimeSeriesDataset,
+                  future: torch.Tensor, # `[n_series, h, C]` rows to append, columns as `temporal_cols`
+                 ) -> TimeSeriesDataset:
+    "A new dataset with `h` rows appended to every series."
+    n, h, C = future.shape
+    if n != self.n_series or C != self.temporal.shape[1]:
+        raise ValueError(f"future must be [{self.n_series}, h, {self.temporal.shape[1]}], got {list(future.shape)}")
+    indptr = self.indptr + h * np.arange(n + 1)
+    old_rows = np.arange(len(self.temporal)) + h * np.repeat(np.arange(n), self.lengths)
+    new_rows = (indptr[1:] - h)[:, None] + np.arange(h)
+    temporal = self.temporal.new_empty((indptr[-1], C))
+    temporal[torch.from_numpy(old_rows)] = self.temporal
+    temporal[torch.from_numpy(new_rows.ravel())] = future.reshape(-1, C).to(temporal)
+    return TimeSeriesDataset(temporal, self.temporal_cols, indptr, self.static, self.static_cols,
+                             self.uids, self.last_dates)
 
 # %% ../nbs/tsdataset.ipynb #d4a808ce
 def _as_is(batch): return batch

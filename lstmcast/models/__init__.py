@@ -1,0 +1,4 @@
+"""Forecasting networks: `LSTM`."""
+from .lstm import LSTM
+
+__all__ = ['LSTM']

@@ -1,0 +1,98 @@
+"""Run every lstmcast test with one command and print `N passed, N failed` on the last line.
+
+One test each: the package is in sync with the notebooks (`nbdev_export` changes nothing under lstmcast/),
+the notebooks are clean (`nbdev_clean` changes nothing under nbs/), README.md is in step with nbs/index.ipynb.
+Both nbdev checks run on a temporary copy of the project, so this command never modifies the working tree.
+Then every notebook under nbs/ (names starting with `_` or `.` excluded) runs through nbdev's `test_nb`, two at a
+time, each in a fresh process with `nbs/` as working directory; cells flagged with settings.ini's `tst_flags`
+(`#| notest`, `#| slow`) are skipped unless named in `--flags`. Finally pytest runs on tests/ if it holds tests.
+
+Usage: python tools/run_tests.py [--flags slow] [NOTEBOOK_OR_GLOB ...]
+Exit status: 0 if nothing failed, 1 otherwise.
+"""
+import argparse, configparser, glob, hashlib, os, re, shutil, subprocess, sys, tempfile, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NBS = ROOT/'nbs'
+BIN = Path(sys.executable).parent  # nbdev's console scripts live beside this interpreter
+ENV = {**os.environ, 'MPLBACKEND': 'Agg'}
+RUN_ONE = '''import sys
+from pathlib import Path
+from nbdev.test import test_nb
+ok, _ = test_nb(Path(sys.argv[1]), skip_flags=sys.argv[2].split(), force_flags=sys.argv[3].split(), basepath=sys.argv[4])
+sys.exit(0 if ok else 1)'''
+
+def hashes(folder, pattern):
+    "Content hash of each file matching `pattern` under `folder`, keyed by relative path"
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob(pattern) if p.is_file() and '__pycache__' not in p.parts}
+
+def changed_by(tool, folder, pattern):
+    "What running nbdev's `tool` would change under `folder` ('' if nothing), found on a temporary copy of the project"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        shutil.copy2(ROOT/'settings.ini', tmp)
+        for d in ('nbs', 'lstmcast'):
+            shutil.copytree(ROOT/d, tmp/d, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints'))
+        before = hashes(tmp/folder, pattern)
+        r = subprocess.run([str(BIN/tool)], cwd=tmp, env=ENV, capture_output=True, text=True)
+        if r.returncode: return f'{tool} failed:\n{r.stdout}{r.stderr}'
+        after = hashes(tmp/folder, pattern)
+    changed = sorted(f'{folder}/{p}' for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    return changed and f'{tool} would change: ' + ', '.join(changed)
+
+def project_checks():
+    "Yield (name, problem or None) for the three project checks"
+    yield 'package in sync with notebooks', changed_by('nbdev_export', 'lstmcast', '*.py')
+    yield 'notebooks are clean', changed_by('nbdev_clean', 'nbs', '*.ipynb')
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'make_readme.py'), '--check'], cwd=ROOT, capture_output=True, text=True)
+    yield 'README.md in step with nbs/index.ipynb', r.returncode and (r.stdout + r.stderr).strip()
+
+def notebooks(patterns):
+    "Notebooks named by `patterns` (paths or globs), or every notebook under nbs/ not starting with `_` or `.`"
+    if patterns: return sorted({Path(p).resolve() for pat in patterns for p in (glob.glob(pat, recursive=True) or [pat])})
+    return sorted(p for p in NBS.rglob('*.ipynb') if not any(s.startswith(('_', '.')) for s in p.relative_to(NBS).parts))
+
+def run_notebook(nb, skip_flags, force_flags):
+    "Run `nb`'s cells with nbdev's `test_nb` in a fresh process: (passed, seconds, output)"
+    start = time.time()
+    r = subprocess.run([sys.executable, '-c', RUN_ONE, str(nb), skip_flags, force_flags, str(ROOT)],
+                       cwd=NBS, env=ENV, capture_output=True, text=True)
+    return r.returncode == 0, time.time() - start, r.stdout + r.stderr
+
+def run_pytest():
+    "Run pytest on tests/ if it holds tests: (passed, failed)"
+    if not any((ROOT/'tests').rglob('test_*.py')) and not any((ROOT/'tests').rglob('*_test.py')): return 0, 0
+    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', 'tests'], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    counts = {k: int(n) for n, k in re.findall(r'(\d+) (passed|failed|errors?)\b', r.stdout.strip().splitlines()[-1] if r.stdout.strip() else '')}
+    passed, failed = counts.get('passed', 0), counts.get('failed', 0) + counts.get('error', 0) + counts.get('errors', 0)
+    if r.returncode not in (0, 5) and not failed: failed = 1  # pytest missing, interrupted or failed to collect
+    print(f"{'FAIL' if failed else 'PASS'} pytest tests/ ({passed} passed, {failed} failed)")
+    if failed: print(r.stdout + r.stderr)
+    return passed, failed
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--flags', default='', help='space-separated test flags to run, e.g. "slow"')
+    ap.add_argument('notebooks', nargs='*', help='notebook paths or globs (default: every notebook under nbs/)')
+    args = ap.parse_args()
+    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
+    skip_flags = cfg['DEFAULT'].get('tst_flags', '')
+    passed = failed = 0
+    for name, problem in project_checks():
+        print(f'FAIL {name}\n{problem}' if problem else f'PASS {name}', flush=True)
+        passed, failed = passed + (not problem), failed + bool(problem)
+    nbs = notebooks(args.notebooks)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for nb, (ok, secs, out) in zip(nbs, pool.map(lambda nb: run_notebook(nb, skip_flags, args.flags), nbs)):
+            name = os.path.relpath(nb, ROOT)
+            print(f'PASS {name} ({secs:.1f}s)' if ok else f'FAIL {name} ({secs:.1f}s)\n{out.rstrip()}', flush=True)
+            passed, failed = passed + ok, failed + (not ok)
+    p, f = run_pytest()
+    passed, failed = passed + p, failed + f
+    print(f'{passed} passed, {failed} failed')
+    return 1 if failed else 0
+
+if __name__ == '__main__': sys.exit(main())
