@@ -137,9 +137,14 @@ def _fold_revin(self:TemporalNorm, x, shift, scale):
 @patch
 def transform(self:TemporalNorm,
               x:torch.Tensor, # data; statistics are taken over axis `dim`
-              mask:torch.Tensor|None=None): # 1 observed, 0 padded/missing; as many dims as `x`, broadcastable; None: all observed
+              mask:torch.Tensor|None=None, # 1 observed, 0 padded/missing; as many dims as `x`, broadcastable; None: all observed
+              level_mask:torch.Tensor|None=None): # points whose statistic gives the shift (level); None: `mask`
     "Compute and store `x_shift`, `x_scale` from the observed points of `x` and return `x` scaled with them."
-    shift, scale = SCALER_STATISTICS[self.scaler_type](x, mask, self.dim, self.eps)
+    stats = SCALER_STATISTICS[self.scaler_type]
+    shift, scale = stats(x, mask, self.dim, self.eps)
+    if level_mask is not None:  # a series with no observed level point keeps the shift of all its points
+        level = _observed(x, level_mask) & _observed(x, mask)
+        shift = torch.where(level.any(self.dim, keepdim=True), stats(x, level, self.dim, self.eps)[0], shift)
     if self.scaler_type == 'revin': shift, scale = self._fold_revin(x, shift, scale)
     self.x_shift, self.x_scale = shift, scale
     return self.scale(x)

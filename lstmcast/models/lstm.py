@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LSTM']
 
-# %% ../../nbs/models.lstm.ipynb #5cd026ce
+# %% ../../nbs/models.lstm.ipynb #7091bf6d
 from typing import Optional
 
 import torch
@@ -16,7 +16,7 @@ from ..losses.pytorch import MAE
 from ..common._base_recurrent import BaseRecurrent
 from ..common._modules import MLP
 
-# %% ../../nbs/models.lstm.ipynb #d6af5ad1
+# %% ../../nbs/models.lstm.ipynb #48c89b7d
 class LSTM(BaseRecurrent):
     """LSTM encoder with an MLP decoder, forecasting `h` steps from every time step.
 
@@ -48,6 +48,7 @@ class LSTM(BaseRecurrent):
                  batch_size: int = 32, # series per training batch
                  valid_batch_size: Optional[int] = None, # series per validation and prediction batch; None: 1024
                  scaler_type: str = 'robust', # temporal scaler, see `TemporalNorm`
+                 level_window: Optional[int] = None, # last steps of a history that set its level; None: h; -1: all
                  random_seed: int = 1, # seed of the initial weights, the batches and the samples
                  num_workers_loader: int = 0, # `DataLoader` workers
                  drop_last_loader: bool = False, # drop the last, incomplete training batch of each pass
@@ -57,7 +58,7 @@ class LSTM(BaseRecurrent):
                          loss=loss, valid_loss=valid_loss, max_steps=max_steps, learning_rate=learning_rate,
                          num_lr_decays=num_lr_decays, early_stop_patience_steps=early_stop_patience_steps,
                          val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
-                         scaler_type=scaler_type, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
+                         scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
                          stat_exog_list=stat_exog_list, num_workers_loader=num_workers_loader,
                          drop_last_loader=drop_last_loader, random_seed=random_seed, alias=alias, **trainer_kwargs)
         for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
@@ -84,7 +85,7 @@ class LSTM(BaseRecurrent):
                                out_features=self.loss.outputsize_multiplier, hidden_size=decoder_hidden_size,
                                num_layers=decoder_layers, activation='ReLU', dropout=0.0)
 
-# %% ../../nbs/models.lstm.ipynb #fefd03c1
+# %% ../../nbs/models.lstm.ipynb #ac22c773
 @patch
 def forward(self: LSTM, windows_batch: dict):
     "Forecast parameters from every step of the batch's history."
