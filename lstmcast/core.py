@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['parse_freq', 'future_dates', 'check_frame', 'check_target', 'check_time_grid', 'NeuralForecast']
 
-# %% ../nbs/core.ipynb #ee497796
+# %% ../nbs/core.ipynb #87b03a62
 import re
 import warnings
 
@@ -17,7 +17,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset
 
-# %% ../nbs/core.ipynb #ccbfa127
+# %% ../nbs/core.ipynb #4452db5a
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -36,7 +36,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #414d5ff4
+# %% ../nbs/core.ipynb #ac715e5e
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -46,7 +46,7 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #17a3bc4a
+# %% ../nbs/core.ipynb #d4400db3
 def _fail(msg): raise ValueError(msg)
 
 def check_frame(df, # the user's frame
@@ -71,7 +71,7 @@ def check_frame(df, # the user's frame
         _fail(f"{name} has duplicated ({id_col}, {time_col}) rows, e.g. {id_col}={dup[id_col]}, {time_col}={dup[time_col]}; "
               "keep one row per series and time")
 
-# %% ../nbs/core.ipynb #a4f57afe
+# %% ../nbs/core.ipynb #b04d53ed
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -80,7 +80,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #dbd1e5c7
+# %% ../nbs/core.ipynb #3987b9cd
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
@@ -100,7 +100,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #91936f09
+# %% ../nbs/core.ipynb #9446340e
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -118,7 +118,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #cc5277fe
+# %% ../nbs/core.ipynb #ad75e413
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -138,9 +138,11 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col) 
         if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. {sorted(unknown, key=str)[:3]}; they are ignored")
     df = df[[id_col, time_col, target_col, *temporal]].sort_values([id_col, time_col], kind='stable')
     check_time_grid(df, self.freq, id_col, time_col)
-    return TimeSeriesDataset.from_df(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
+    dataset = TimeSeriesDataset.from_df(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
+    dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
+    return dataset
 
-# %% ../nbs/core.ipynb #01842339
+# %% ../nbs/core.ipynb #0444a6b1
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -158,7 +160,7 @@ def fit(self: NeuralForecast,
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #de071868
+# %% ../nbs/core.ipynb #e2744d72
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -172,7 +174,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #b8cd1998
+# %% ../nbs/core.ipynb #c907d1c3
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -206,7 +208,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #e375a4b6
+# %% ../nbs/core.ipynb #4e3348ba
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -222,3 +224,96 @@ def predict(self: NeuralForecast,
         fc = m.predict(with_future).numpy()                                    # [n, h, k]
         for j, suffix in enumerate(m.loss.output_names): out[f'{m!r}{suffix}'] = fc[..., j].ravel()
     return out
+
+# %% ../nbs/core.ipynb #a725a139
+def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
+    "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
+    y = dataset.temporal[rows, 0].numpy().astype(np.float64)
+    y[dataset.temporal[rows, -1].numpy() == 0] = np.nan
+    out = pd.DataFrame({id_col: uids_rows, time_col: dataset.times[rows], 'cutoff': dataset.times[cutoff_rows], target_col: y})
+    for name, values in models_out.items(): out[name] = values
+    return out
+
+@patch
+def _columns(self: NeuralForecast, forecasts: list) -> dict:
+    "Column name -> flat values, for each model's `[..., k]` forecasts."
+    return {f'{m!r}{suffix}': fc[..., j].reshape(-1) for m, fc in zip(self.models, forecasts)
+            for j, suffix in enumerate(m.loss.output_names)}
+
+# %% ../nbs/core.ipynb #aa01cf9f
+@patch
+def cross_validation(self: NeuralForecast,
+                     df: pd.DataFrame, # long frame, as for `fit`
+                     static_df: pd.DataFrame|None=None, # static features, as for `fit`
+                     n_windows: int|None=1, # forecast origins per series; None: from `test_size`
+                     step_size: int=1, # steps between consecutive cutoffs
+                     val_size: int=0, # steps before the first cutoff used for validation
+                     test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
+                     refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
+                     id_col: str='unique_id', time_col: str='ds', target_col: str='y',
+                    ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
+    "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
+    h = self.h
+    _check_int = lambda v, name, low: (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low) or _fail(f"{name} must be an integer >= {low}, got {v!r}")
+    _check_int(step_size, 'step_size', 1)
+    if test_size is None:
+        _check_int(n_windows, 'n_windows', 1)
+        test_size = h + step_size * (n_windows - 1)
+    else:
+        _check_int(test_size, 'test_size', h)
+        if (test_size - h) % step_size: _fail(f"test_size - h = {test_size - h} must be a multiple of step_size = {step_size}")
+        n_windows = (test_size - h) // step_size + 1
+    self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+    dataset = self._dataset(df, static_df, id_col, time_col, target_col)
+    self.dataset, self.time_dtype = dataset, df[time_col].dtype
+    short = dataset.lengths < test_size + val_size + 2
+    if short.any(): _fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
+                          f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
+    every = n_windows + 1 if refit is False else (1 if refit is True else int(refit))
+    frames = []
+    for w in range(n_windows):
+        after = test_size - w * step_size                                # rows after the cutoff in each series
+        if w % every == 0:
+            for m in self.models: m.fit(dataset, val_size=val_size, test_size=after)
+        window = dataset.cut(after - h, n_masked=h)                      # history to the cutoff, then h masked rows
+        window.times = None
+        ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
+        rows = (ends[:, None] - h + np.arange(h)).ravel()
+        cols = self._columns([m.predict(window).numpy() for m in self.models])
+        frames.append(_labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
+                                cols, id_col, time_col, target_col))
+    self.fitted = True
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
+
+# %% ../nbs/core.ipynb #8d810b3f
+@patch
+def predict_insample(self: NeuralForecast,
+                     step_size: int=1, # steps between consecutive origins, counted back from the last one
+                    ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
+    "Forecasts from inside the training data, wherever the whole horizon is observed."
+    if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict_insample")
+    results = [m.predict_insample(self.dataset, step_size) for m in self.models]
+    origins = results[0][0]
+    rows = (origins[:, None] + 1 + np.arange(self.h)).ravel()
+    series = np.searchsorted(self.dataset.indptr, origins, side='right') - 1
+    cols = self._columns([fc.numpy() for _, fc in results])
+    return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
+                     cols, self.id_col, self.time_col, self.target_col)
+
+# %% ../nbs/core.ipynb #038265ab
+@patch
+def save(self: NeuralForecast, path, overwrite: bool=False):
+    "Write the fitted object to `path`."
+    from pathlib import Path
+    path = Path(path)
+    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists: pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(self, path)
+
+@patch(cls_method=True)
+def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
+    "Read an object written by `save` (a pickle: only from a trusted source)."
+    nf = torch.load(path, map_location=map_location, weights_only=False)
+    if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
+    return nf

@@ -119,6 +119,27 @@ def append_future(self: TimeSeriesDataset,
     return TimeSeriesDataset(temporal, self.temporal_cols, indptr, self.static, self.static_cols,
                              self.uids, self.last_dates)
 
+# %% ../nbs/tsdataset.ipynb #042f9bf9
+@patch
+def cut(self: TimeSeriesDataset,
+        n_drop, # rows removed from the end of each series: an int or one per series
+        n_masked: int=0, # of the rows kept, the last `n_masked` get `available_mask = 0`
+       ) -> TimeSeriesDataset:
+    "A new dataset without the last `n_drop` rows of each series, the targets of its last `n_masked` rows masked."
+    n_drop = np.broadcast_to(np.asarray(n_drop, dtype=np.int64), (self.n_series,))
+    lengths = self.lengths - n_drop
+    if (lengths < n_masked + 1).any() or (n_drop < 0).any():
+        bad = self.uids[int(np.argmax(lengths < n_masked + 1))]
+        raise ValueError(f"series {bad!r} is too short to drop {int(n_drop.max())} and mask {n_masked} rows")
+    pos = np.arange(len(self.temporal)) - np.repeat(self.indptr[:-1], self.lengths)     # row index within its series
+    keep = pos < np.repeat(lengths, self.lengths)
+    masked = keep & (pos >= np.repeat(lengths - n_masked, self.lengths))
+    temporal = self.temporal.clone()
+    temporal[torch.from_numpy(masked), -1] = 0
+    indptr = np.r_[0, np.cumsum(lengths)]
+    return TimeSeriesDataset(temporal[torch.from_numpy(keep)], self.temporal_cols, indptr, self.static,
+                             self.static_cols, self.uids, None)
+
 # %% ../nbs/tsdataset.ipynb #d4a808ce
 def _as_is(batch): return batch
 

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['forecast_targets', 'future_windows', 'pad_future', 'sample_windows', 'BaseRecurrent', 'quiet_lightning']
 
-# %% ../../nbs/common.base_recurrent.ipynb #83d7d9cb
+# %% ../../nbs/common.base_recurrent.ipynb #f2372912
 import logging
 import warnings
 from contextlib import contextmanager
@@ -20,7 +20,7 @@ from ._scalers import TemporalNorm, SCALER_STATISTICS
 from ..losses.pytorch import MAE
 from ..tsdataset import TimeSeriesDataset, TimeSeriesDataModule
 
-# %% ../../nbs/common.base_recurrent.ipynb #a291c5ef
+# %% ../../nbs/common.base_recurrent.ipynb #1b177935
 def forecast_targets(x: torch.Tensor, # `[..., T+h]`
                      h: int, # horizon
                     ) -> torch.Tensor: # `[..., T, h]`: row `t` holds `x[t+1:t+h+1]`
@@ -33,7 +33,7 @@ def future_windows(x: torch.Tensor, # `[..., T+h]`
     "The values from each of the first `T` steps to `h` steps after it."
     return x.unfold(-1, h + 1, 1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #90d3f876
+# %% ../../nbs/common.base_recurrent.ipynb #9afc619b
 def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`
                h: int, # steps to add
               ) -> torch.Tensor: # `[B, C, T+h]`
@@ -42,7 +42,7 @@ def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_ma
     padded[:, -1, -h:] = 0
     return padded
 
-# %% ../../nbs/common.base_recurrent.ipynb #5acd1a55
+# %% ../../nbs/common.base_recurrent.ipynb #5c86cefe
 def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`, series right-aligned
                    input_size: int, # steps of history per window
                    h: int, # horizon: steps kept after the window's last input
@@ -59,7 +59,7 @@ def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `availabl
     idx = end[:, None] + 1 + torch.arange(input_size + h, device=temporal.device)
     return padded.gather(2, idx[:, None, :].expand(B, C, -1))
 
-# %% ../../nbs/common.base_recurrent.ipynb #166ca40d
+# %% ../../nbs/common.base_recurrent.ipynb #3a825d85
 def _check(ok, msg):
     if not ok: raise ValueError(msg)
 
@@ -82,7 +82,7 @@ def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, b
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
-# %% ../../nbs/common.base_recurrent.ipynb #27969352
+# %% ../../nbs/common.base_recurrent.ipynb #0c84809d
 class BaseRecurrent(pl.LightningModule):
     "Base of recurrent models: forecasts `h` steps from every time step; training, validation and prediction."
     SAMPLING_TYPE = 'recurrent'
@@ -130,7 +130,7 @@ class BaseRecurrent(pl.LightningModule):
 
     def __repr__(self): return self.alias or type(self).__name__
 
-# %% ../../nbs/common.base_recurrent.ipynb #af5695f0
+# %% ../../nbs/common.base_recurrent.ipynb #92915f8e
 @patch
 def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     "Find the model's columns in `dataset`, or say which are missing."
@@ -143,7 +143,7 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
 
-# %% ../../nbs/common.base_recurrent.ipynb #fa9c0689
+# %% ../../nbs/common.base_recurrent.ipynb #9c67eaca
 @patch
 def _windows(self: BaseRecurrent,
              temporal: torch.Tensor, # `[B, C, T+h]`, last channel `available_mask`
@@ -175,7 +175,7 @@ def _windows(self: BaseRecurrent,
             'mask': forecast_targets(mask, h),
             'loc': self.scaler.x_shift[..., :1], 'scale': self.scaler.x_scale[..., :1]}
 
-# %% ../../nbs/common.base_recurrent.ipynb #63c43670
+# %% ../../nbs/common.base_recurrent.ipynb #d3db19ca
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
@@ -193,7 +193,7 @@ def _loss_value(self: BaseRecurrent, loss_fn, params, w):
     cols = self.loss.forecast(self._to_original(params, w['loc'], w['scale']))
     return loss_fn(w['y'], cols[..., self.loss.output_names.index('-median')], w['mask'])
 
-# %% ../../nbs/common.base_recurrent.ipynb #003b4983
+# %% ../../nbs/common.base_recurrent.ipynb #1c936821
 @patch
 def training_step(self: BaseRecurrent, batch, batch_idx):
     temporal = batch['temporal']
@@ -209,7 +209,7 @@ def training_step(self: BaseRecurrent, batch, batch_idx):
     self.log('train_loss', loss.detach(), prog_bar=True, batch_size=len(temporal))
     return loss
 
-# %% ../../nbs/common.base_recurrent.ipynb #f398c72c
+# %% ../../nbs/common.base_recurrent.ipynb #6d1b88ca
 @patch
 def validation_step(self: BaseRecurrent, batch, batch_idx):
     temporal = batch['temporal']
@@ -222,7 +222,7 @@ def validation_step(self: BaseRecurrent, batch, batch_idx):
     self.log('valid_loss', loss, prog_bar=True, batch_size=len(temporal))
     return loss
 
-# %% ../../nbs/common.base_recurrent.ipynb #88892df5
+# %% ../../nbs/common.base_recurrent.ipynb #32d64a5e
 @patch
 def configure_optimizers(self: BaseRecurrent):
     opt = torch.optim.Adam(self.parameters(), lr=self.learning_rate)
@@ -231,7 +231,7 @@ def configure_optimizers(self: BaseRecurrent):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=0.5)
     return {'optimizer': opt, 'lr_scheduler': {'scheduler': sched, 'interval': 'step', 'frequency': 1}}
 
-# %% ../../nbs/common.base_recurrent.ipynb #039efeba
+# %% ../../nbs/common.base_recurrent.ipynb #f137599b
 _LIGHTNING_LOGGERS = ['pytorch_lightning', 'lightning', 'lightning.pytorch', 'lightning_fabric']
 
 @contextmanager
@@ -250,7 +250,7 @@ def quiet_lightning():
     finally:
         for l, lv in zip(loggers, levels): l.setLevel(lv)
 
-# %% ../../nbs/common.base_recurrent.ipynb #bd821a69
+# %% ../../nbs/common.base_recurrent.ipynb #bbef646b
 @patch
 def _make_trainer(self: BaseRecurrent, val_size: int):
     "A Lightning `Trainer` for `max_steps` steps, validating every `val_check_steps` when there is validation data."
@@ -273,7 +273,7 @@ def _reset_parameters(self: BaseRecurrent):
         if m is not self and hasattr(m, 'reset_parameters'): m.reset_parameters()
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
-# %% ../../nbs/common.base_recurrent.ipynb #d4aab034
+# %% ../../nbs/common.base_recurrent.ipynb #794b7728
 @patch
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
@@ -294,11 +294,16 @@ def fit(self: BaseRecurrent,
     with quiet_lightning(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(self.random_seed)
         self._reset_parameters()
-        self._make_trainer(val_size).fit(self, datamodule=dm)
+        trainer = self._make_trainer(val_size)
+        trainer.fit(self, datamodule=dm)
+    if trainer.interrupted:  # Lightning stops cleanly on Ctrl-C; say where, rather than pass it off as done
+        warnings.warn(f"{self!r}: training was interrupted at step {trainer.global_step} of {self.max_steps}; "
+                      "the model keeps the weights reached so far and can predict, or call fit again")
+    self.trainer = None  # the model keeps its weights, not the Trainer: it pickles and predicts on its own
     self.fitted = True
     return self
 
-# %% ../../nbs/common.base_recurrent.ipynb #06f057e2
+# %% ../../nbs/common.base_recurrent.ipynb #4d013168
 def _last_origin(params):
     "Forecasts from the last origin: `[B, T, h, ...] -> [B, h, ...]`, for a tensor or a tuple of them."
     return tuple(p[:, -1] for p in params) if isinstance(params, tuple) else params[:, -1]
@@ -324,7 +329,43 @@ def predict(self: BaseRecurrent,
     self.train(was_training)
     return torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #4ea8c0d3
+# %% ../../nbs/common.base_recurrent.ipynb #46190147
+def _take(params, idx):
+    "Select rows `idx` of a tensor or of each tensor of a tuple."
+    return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
+
+@patch
+@torch.no_grad()
+def predict_insample(self: BaseRecurrent,
+                     dataset: TimeSeriesDataset, # the series, without future rows
+                     step_size: int=1, # steps between consecutive origins
+                    ) -> tuple: # (`rows [N]`: dataset row of each origin, `[N, h, len(loss.output_names)]` forecasts)
+    "Forecasts of the observed steps after every `step_size`-th origin of each series."
+    _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
+    _check(isinstance(step_size, (int, np.integer)) and step_size >= 1, f"step_size must be a positive integer, got {step_size!r}")
+    self._set_columns(dataset)
+    gen = torch.Generator(self.device).manual_seed(self.random_seed)
+    rows, out = [], []
+    was_training = self.training
+    self.eval()
+    for start in range(0, len(dataset), self.valid_batch_size):
+        idx = np.arange(start, min(start + self.valid_batch_size, len(dataset)))
+        b = dataset.batch(idx)
+        T, L = b['temporal'].shape[-1], torch.from_numpy(dataset.lengths[idx])
+        r = torch.arange(T)[None] - (T - L)[:, None]                     # row of each position within its series
+        last = L[:, None] - 1 - self.h                                     # last origin with a full horizon
+        bi, pos = torch.nonzero((r >= 0) & (r <= last) & ((last - r) % step_size == 0), as_tuple=True)
+        if not len(bi): continue
+        static = None if b['static'] is None else b['static'].to(self.device)
+        w = self._windows(pad_future(b['temporal'].to(self.device), self.h), static)
+        params = self._to_original(_take(self(w), (bi, pos)), w['loc'][bi, 0], w['scale'][bi, 0])
+        out.append(self.loss.forecast(params, generator=gen).cpu())
+        rows.append(dataset.indptr[idx][bi.numpy()] + r[bi, pos].numpy())
+    self.train(was_training)
+    _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps: nothing to forecast in sample")
+    return np.concatenate(rows), torch.cat(out)
+
+# %% ../../nbs/common.base_recurrent.ipynb #314b7256
 class _Echo(BaseRecurrent):
     "Linear forecasts from the last two scaled values and the exogenous inputs (for tests)."
     def __init__(self, h, **kw):
