@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['parse_freq', 'future_dates', 'check_frame', 'check_target', 'check_time_grid', 'NeuralForecast']
 
-# %% ../nbs/core.ipynb #87b03a62
+# %% ../nbs/core.ipynb #1d8d904d
 import re
 import warnings
 
@@ -17,7 +17,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset
 
-# %% ../nbs/core.ipynb #4452db5a
+# %% ../nbs/core.ipynb #7602a8c7
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -36,7 +36,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #ac715e5e
+# %% ../nbs/core.ipynb #a6256613
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -46,7 +46,7 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #d4400db3
+# %% ../nbs/core.ipynb #b7893537
 def _fail(msg): raise ValueError(msg)
 
 def check_frame(df, # the user's frame
@@ -66,12 +66,13 @@ def check_frame(df, # the user's frame
         bad = ~np.isfinite(df[c].to_numpy(np.float64))
         if bad.any(): _fail(f"column {c!r} of {name} has {bad.sum()} NaN or infinite value(s), e.g. at row "
                             f"{df.index[bad.argmax()]!r}; fill or drop them")
-    if df.duplicated([id_col, time_col]).any():
-        dup = df.loc[df.duplicated([id_col, time_col])].iloc[0]
-        _fail(f"{name} has duplicated ({id_col}, {time_col}) rows, e.g. {id_col}={dup[id_col]}, {time_col}={dup[time_col]}; "
-              "keep one row per series and time")
+    keys = list(dict.fromkeys([id_col, time_col]))      # a static frame is keyed by the id alone
+    if df.duplicated(keys).any():
+        dup = df.loc[df.duplicated(keys)].iloc[0]
+        _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
+              "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
-# %% ../nbs/core.ipynb #b04d53ed
+# %% ../nbs/core.ipynb #0b6befcb
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -80,7 +81,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #3987b9cd
+# %% ../nbs/core.ipynb #8432fc46
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
@@ -100,7 +101,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #9446340e
+# %% ../nbs/core.ipynb #316ff5fa
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -118,7 +119,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #ad75e413
+# %% ../nbs/core.ipynb #fe05acc4
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -142,7 +143,7 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col) 
     dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
     return dataset
 
-# %% ../nbs/core.ipynb #0444a6b1
+# %% ../nbs/core.ipynb #a4f1f6c3
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -160,7 +161,7 @@ def fit(self: NeuralForecast,
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #e2744d72
+# %% ../nbs/core.ipynb #a1f7936b
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -174,7 +175,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #c907d1c3
+# %% ../nbs/core.ipynb #045374e8
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -208,7 +209,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #4e3348ba
+# %% ../nbs/core.ipynb #bba040ec
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -225,7 +226,7 @@ def predict(self: NeuralForecast,
         for j, suffix in enumerate(m.loss.output_names): out[f'{m!r}{suffix}'] = fc[..., j].ravel()
     return out
 
-# %% ../nbs/core.ipynb #a725a139
+# %% ../nbs/core.ipynb #b88b60d9
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     y = dataset.temporal[rows, 0].numpy().astype(np.float64)
@@ -240,7 +241,7 @@ def _columns(self: NeuralForecast, forecasts: list) -> dict:
     return {f'{m!r}{suffix}': fc[..., j].reshape(-1) for m, fc in zip(self.models, forecasts)
             for j, suffix in enumerate(m.loss.output_names)}
 
-# %% ../nbs/core.ipynb #aa01cf9f
+# %% ../nbs/core.ipynb #4082a927
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -286,7 +287,7 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
-# %% ../nbs/core.ipynb #8d810b3f
+# %% ../nbs/core.ipynb #c7539809
 @patch
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
@@ -301,7 +302,7 @@ def predict_insample(self: NeuralForecast,
     return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
                      cols, self.id_col, self.time_col, self.target_col)
 
-# %% ../nbs/core.ipynb #038265ab
+# %% ../nbs/core.ipynb #91b32a0b
 @patch
 def save(self: NeuralForecast, path, overwrite: bool=False):
     "Write the fitted object to `path`."
