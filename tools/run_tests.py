@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT/'nbs'
 BIN = Path(sys.executable).parent  # nbdev's console scripts live beside this interpreter
-ENV = {**os.environ, 'MPLBACKEND': 'Agg'}
+ENV = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1'}  # two notebooks at a time on two cores: one thread each
 RUN_ONE = '''import sys
 from pathlib import Path
 from nbdev.test import test_nb

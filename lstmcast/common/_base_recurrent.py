@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['forecast_targets', 'future_windows', 'pad_future', 'sample_windows', 'BaseRecurrent', 'quiet_lightning']
 
-# %% ../../nbs/common.base_recurrent.ipynb #f2372912
+# %% ../../nbs/common.base_recurrent.ipynb #3fbea901
 import logging
 import warnings
 from contextlib import contextmanager
@@ -17,10 +17,10 @@ import pytorch_lightning as pl
 from fastcore.basics import patch
 
 from ._scalers import TemporalNorm, SCALER_STATISTICS
-from ..losses.pytorch import MAE
+from ..losses.pytorch import MAE, check_loss_pair
 from ..tsdataset import TimeSeriesDataset, TimeSeriesDataModule
 
-# %% ../../nbs/common.base_recurrent.ipynb #1b177935
+# %% ../../nbs/common.base_recurrent.ipynb #4cc91a58
 def forecast_targets(x: torch.Tensor, # `[..., T+h]`
                      h: int, # horizon
                     ) -> torch.Tensor: # `[..., T, h]`: row `t` holds `x[t+1:t+h+1]`
@@ -33,7 +33,7 @@ def future_windows(x: torch.Tensor, # `[..., T+h]`
     "The values from each of the first `T` steps to `h` steps after it."
     return x.unfold(-1, h + 1, 1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #9afc619b
+# %% ../../nbs/common.base_recurrent.ipynb #c4434819
 def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`
                h: int, # steps to add
               ) -> torch.Tensor: # `[B, C, T+h]`
@@ -42,7 +42,7 @@ def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_ma
     padded[:, -1, -h:] = 0
     return padded
 
-# %% ../../nbs/common.base_recurrent.ipynb #5c86cefe
+# %% ../../nbs/common.base_recurrent.ipynb #4d9f75a3
 def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`, series right-aligned
                    input_size: int, # steps of history per window
                    h: int, # horizon: steps kept after the window's last input
@@ -59,12 +59,12 @@ def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `availabl
     idx = end[:, None] + 1 + torch.arange(input_size + h, device=temporal.device)
     return padded.gather(2, idx[:, None, :].expand(B, C, -1))
 
-# %% ../../nbs/common.base_recurrent.ipynb #3a825d85
+# %% ../../nbs/common.base_recurrent.ipynb #65962b62
 def _check(ok, msg):
     if not ok: raise ValueError(msg)
 
 def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, batch_size, valid_batch_size,
-                val_check_steps, scaler_type, loss):
+                val_check_steps, scaler_type, loss, valid_loss):
     _check(isinstance(h, (int, np.integer)) and h >= 1, f"h must be a positive integer (the horizon), got {h!r}")
     for name, v in [('input_size', input_size), ('inference_input_size', inference_input_size)]:
         _check(isinstance(v, (int, np.integer)) and (v == -1 or v >= 1),
@@ -76,13 +76,12 @@ def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, b
     _check(learning_rate > 0, f"learning_rate must be > 0, got {learning_rate!r}")
     _check(scaler_type is None or scaler_type in SCALER_STATISTICS,
            f"unknown scaler_type {scaler_type!r}; use one of {', '.join(SCALER_STATISTICS)} or None")
-    _check(getattr(loss, 'is_train_loss', False),
-           f"{type(loss).__name__} cannot be a training loss: it only evaluates forecasts; pass it as valid_loss")
+    check_loss_pair(loss, valid_loss)
     _check(not (scaler_type == 'invariant' and loss.is_distribution_output),
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
-# %% ../../nbs/common.base_recurrent.ipynb #0c84809d
+# %% ../../nbs/common.base_recurrent.ipynb #288bb45f
 class BaseRecurrent(pl.LightningModule):
     "Base of recurrent models: forecasts `h` steps from every time step; training, validation and prediction."
     SAMPLING_TYPE = 'recurrent'
@@ -111,7 +110,7 @@ class BaseRecurrent(pl.LightningModule):
                  **trainer_kwargs): # passed to `pytorch_lightning.Trainer`
         super().__init__()
         _check_args(h, input_size, inference_input_size, max_steps, learning_rate, batch_size, valid_batch_size,
-                    val_check_steps, scaler_type, loss)
+                    val_check_steps, scaler_type, loss, valid_loss)
         self.h, self.input_size, self.inference_input_size = int(h), int(input_size), int(inference_input_size)
         self.loss, self.valid_loss = loss, (loss if valid_loss is None else valid_loss)
         self.max_steps, self.learning_rate, self.num_lr_decays = int(max_steps), learning_rate, num_lr_decays
@@ -130,7 +129,7 @@ class BaseRecurrent(pl.LightningModule):
 
     def __repr__(self): return self.alias or type(self).__name__
 
-# %% ../../nbs/common.base_recurrent.ipynb #92915f8e
+# %% ../../nbs/common.base_recurrent.ipynb #7d70c119
 @patch
 def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     "Find the model's columns in `dataset`, or say which are missing."
@@ -143,7 +142,7 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
 
-# %% ../../nbs/common.base_recurrent.ipynb #9c67eaca
+# %% ../../nbs/common.base_recurrent.ipynb #66b40619
 @patch
 def _windows(self: BaseRecurrent,
              temporal: torch.Tensor, # `[B, C, T+h]`, last channel `available_mask`
@@ -175,7 +174,7 @@ def _windows(self: BaseRecurrent,
             'mask': forecast_targets(mask, h),
             'loc': self.scaler.x_shift[..., :1], 'scale': self.scaler.x_scale[..., :1]}
 
-# %% ../../nbs/common.base_recurrent.ipynb #d3db19ca
+# %% ../../nbs/common.base_recurrent.ipynb #0f2f7bba
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
@@ -185,15 +184,18 @@ def _to_original(self: BaseRecurrent, params, loc, scale):
 
 @patch
 def _loss_value(self: BaseRecurrent, loss_fn, params, w):
-    "`loss_fn` of the outputs: point and quantile losses in the scaled space, likelihoods in the original one."
-    if loss_fn.is_distribution_output: return loss_fn(w['y'], self._to_original(params, w['loc'], w['scale']), w['mask'])
-    if loss_fn is self.loss or not (self.loss.is_distribution_output or self.loss.outputsize_multiplier > 1):
-        return loss_fn(w['y_scaled'], params, w['mask'])
-    # a point valid_loss of a probabilistic model scores its median, in the original space
-    cols = self.loss.forecast(self._to_original(params, w['loc'], w['scale']))
-    return loss_fn(w['y'], cols[..., self.loss.output_names.index('-median')], w['mask'])
+    """`loss_fn` of the outputs. The training loss: point and quantile losses in the scaled space (every series
+    weighs the same), likelihoods in the original one. Another `valid_loss`: in the original space, on the forecast
+    columns it reads (the distribution's parameters, the quantiles, or the point forecast or median)."""
+    if loss_fn is self.loss and not loss_fn.is_distribution_output: return loss_fn(w['y_scaled'], params, w['mask'])
+    original = self._to_original(params, w['loc'], w['scale'])
+    if loss_fn.is_distribution_output: return loss_fn(w['y'], original, w['mask'])
+    cols = self.loss.forecast(original)                                   # [..., len(output_names)]
+    if loss_fn.outputsize_multiplier > 1: return loss_fn(w['y'], cols, w['mask'])   # same quantiles: check_loss_pair
+    point = self.loss.output_names.index('-median' if '-median' in self.loss.output_names else '')
+    return loss_fn(w['y'], cols[..., point], w['mask'])
 
-# %% ../../nbs/common.base_recurrent.ipynb #1c936821
+# %% ../../nbs/common.base_recurrent.ipynb #9f7c07e4
 @patch
 def training_step(self: BaseRecurrent, batch, batch_idx):
     temporal = batch['temporal']
@@ -209,7 +211,7 @@ def training_step(self: BaseRecurrent, batch, batch_idx):
     self.log('train_loss', loss.detach(), prog_bar=True, batch_size=len(temporal))
     return loss
 
-# %% ../../nbs/common.base_recurrent.ipynb #6d1b88ca
+# %% ../../nbs/common.base_recurrent.ipynb #bd46d249
 @patch
 def validation_step(self: BaseRecurrent, batch, batch_idx):
     temporal = batch['temporal']
@@ -222,7 +224,7 @@ def validation_step(self: BaseRecurrent, batch, batch_idx):
     self.log('valid_loss', loss, prog_bar=True, batch_size=len(temporal))
     return loss
 
-# %% ../../nbs/common.base_recurrent.ipynb #32d64a5e
+# %% ../../nbs/common.base_recurrent.ipynb #6f3d2957
 @patch
 def configure_optimizers(self: BaseRecurrent):
     opt = torch.optim.Adam(self.parameters(), lr=self.learning_rate)
@@ -231,7 +233,7 @@ def configure_optimizers(self: BaseRecurrent):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=0.5)
     return {'optimizer': opt, 'lr_scheduler': {'scheduler': sched, 'interval': 'step', 'frequency': 1}}
 
-# %% ../../nbs/common.base_recurrent.ipynb #f137599b
+# %% ../../nbs/common.base_recurrent.ipynb #bcd96dbb
 _LIGHTNING_LOGGERS = ['pytorch_lightning', 'lightning', 'lightning.pytorch', 'lightning_fabric']
 
 @contextmanager
@@ -250,7 +252,7 @@ def quiet_lightning():
     finally:
         for l, lv in zip(loggers, levels): l.setLevel(lv)
 
-# %% ../../nbs/common.base_recurrent.ipynb #bbef646b
+# %% ../../nbs/common.base_recurrent.ipynb #cd44e0d4
 @patch
 def _make_trainer(self: BaseRecurrent, val_size: int):
     "A Lightning `Trainer` for `max_steps` steps, validating every `val_check_steps` when there is validation data."
@@ -273,7 +275,7 @@ def _reset_parameters(self: BaseRecurrent):
         if m is not self and hasattr(m, 'reset_parameters'): m.reset_parameters()
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
-# %% ../../nbs/common.base_recurrent.ipynb #794b7728
+# %% ../../nbs/common.base_recurrent.ipynb #0cc6190a
 @patch
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
@@ -303,7 +305,7 @@ def fit(self: BaseRecurrent,
     self.fitted = True
     return self
 
-# %% ../../nbs/common.base_recurrent.ipynb #4d013168
+# %% ../../nbs/common.base_recurrent.ipynb #c6c0995b
 def _last_origin(params):
     "Forecasts from the last origin: `[B, T, h, ...] -> [B, h, ...]`, for a tensor or a tuple of them."
     return tuple(p[:, -1] for p in params) if isinstance(params, tuple) else params[:, -1]
@@ -324,12 +326,13 @@ def predict(self: BaseRecurrent,
         b = dataset.batch(np.arange(start, min(start + self.valid_batch_size, len(dataset))), max_len)
         static = None if b['static'] is None else b['static'].to(self.device)
         w = self._windows(b['temporal'].to(self.device), static)
+        w['last_only'] = True                                      # a model may decode the last origin only
         params = self._to_original(_last_origin(self(w)), w['loc'][:, 0], w['scale'][:, 0])
         out.append(self.loss.forecast(params, generator=gen).cpu())
     self.train(was_training)
     return torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #46190147
+# %% ../../nbs/common.base_recurrent.ipynb #4d2012b0
 def _take(params, idx):
     "Select rows `idx` of a tensor or of each tensor of a tuple."
     return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
@@ -365,7 +368,7 @@ def predict_insample(self: BaseRecurrent,
     _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps: nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #314b7256
+# %% ../../nbs/common.base_recurrent.ipynb #55661e09
 class _Echo(BaseRecurrent):
     "Linear forecasts from the last two scaled values and the exogenous inputs (for tests)."
     def __init__(self, h, **kw):

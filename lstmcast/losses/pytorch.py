@@ -4,13 +4,15 @@
 
 # %% auto #0
 __all__ = ['DISTRIBUTIONS', 'masked_weights', 'weighted_mean', 'BasePointLoss', 'MAE', 'MSE', 'RMSE', 'MAPE', 'SMAPE',
-           'seasonal_naive_mae', 'MASE', 'HuberLoss', 'TukeyLoss', 'pinball_loss', 'huber_pinball_loss',
+           'seasonal_naive_mae', 'MASE', 'relMSE', 'HuberLoss', 'TukeyLoss', 'pinball_loss', 'huber_pinball_loss',
            'quantile_outputs', 'QuantileLoss', 'BaseMultiQuantileLoss', 'MQLoss', 'HuberQLoss', 'HuberMQLoss', 'Family',
            'DistributionLoss', 'sample_with_generator', 'sample_quantiles', 'NormalFamily', 'StudentTFamily',
            'PoissonFamily', 'NegativeBinomialFamily', 'TweedieDistribution', 'TweedieFamily', 'BernoulliFamily',
-           'sCRPS', 'Accuracy']
+           'MixtureFamily', 'PMM', 'GMM', 'NBMM', 'cosine_embedding', 'IQLoss', 'sCRPS', 'Accuracy', 'check_loss_pair']
 
 # %% ../../nbs/losses.pytorch.ipynb #5c4ef026
+import copy
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -58,6 +60,7 @@ class BasePointLoss(nn.Module):
     outputsize_multiplier = 1
     is_distribution_output = False
     is_train_loss = True
+    extra_inputs = ()  # keyword inputs needed beyond (y, params, mask)
     def __init__(self, horizon_weight=None): # weights of the horizon steps (last axis of `y`); None weighs all equally
         super().__init__()
         self.output_names = ['']
@@ -118,6 +121,7 @@ def seasonal_naive_mae(y_insample:torch.Tensor, # history `[..., T]`, time on th
 # %% ../../nbs/losses.pytorch.ipynb #cbd4bf50
 class MASE(BasePointLoss):
     "Mean absolute scaled error: the MAE over the in-sample MAE of the seasonal naive forecast."
+    extra_inputs = ('y_insample',)
     def __init__(self, seasonality:int, # season length m (1: the naive forecast y_{t-1})
                  horizon_weight=None): # weights of the horizon steps; None weighs all equally
         super().__init__(horizon_weight)
@@ -129,6 +133,18 @@ class MASE(BasePointLoss):
         self._scale = scale.reshape(*scale.shape, *[1] * (y.dim() - scale.dim()))
         return super().forward(y, params, mask)
     def error(self, y, y_hat): return (y - y_hat).abs() / self._scale
+
+# %% ../../nbs/losses.pytorch.ipynb #9db0a59d
+class relMSE(BasePointLoss):
+    "Relative MSE: the MSE of the forecast over the MSE of a benchmark forecast `y_benchmark` of the same points."
+    extra_inputs = ('y_benchmark',)
+    def forward(self, y, params, mask=None, y_benchmark=None):
+        if y_benchmark is None: raise ValueError('relMSE needs the benchmark forecasts: call it as loss(y, params, mask, y_benchmark=...)')
+        _check_shape(params, y.shape); _check_shape(y_benchmark, y.shape)
+        w = masked_weights(y, mask, self.horizon_weight)
+        y = torch.where(w > 0, y, 0.)
+        den = weighted_mean((y - y_benchmark) ** 2, w)
+        return weighted_mean((y - params) ** 2, w) / torch.where(den > 0, den, 1.)
 
 # %% ../../nbs/losses.pytorch.ipynb #f86f21b3
 def _huber(e, delta):
@@ -207,6 +223,7 @@ class BaseMultiQuantileLoss(nn.Module):
     "Base of the losses with one output per quantile and horizon step, params `[..., Q]`; a subclass defines `error`."
     is_distribution_output = False
     is_train_loss = True
+    extra_inputs = ()
     def __init__(self, level=[80, 90], quantiles=None, horizon_weight=None):
         super().__init__()
         qs, self.output_names = quantile_outputs(level, quantiles)
@@ -273,7 +290,8 @@ class DistributionLoss(nn.Module):
     "Negative log-likelihood of a parametric distribution; forecasts its mean, median and quantiles."
     is_distribution_output = True
     is_train_loss = True
-    def __init__(self, distribution:str, # a key of `DISTRIBUTIONS`, e.g. 'Normal', 'StudentT', 'Poisson', 'NegativeBinomial'
+    extra_inputs = ()
+    def __init__(self, distribution:str|Family, # a key of `DISTRIBUTIONS` ('Normal', 'StudentT', 'Poisson', ...) or a `Family` object
                  level:list=[80, 90], # prediction-interval levels in (0, 100)
                  quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
                  num_samples:int=1000, # Monte Carlo draws for quantiles a family cannot compute exactly
@@ -281,18 +299,23 @@ class DistributionLoss(nn.Module):
                  horizon_weight=None, # weights of the horizon steps; None weighs all equally
                  **distribution_kwargs): # the family's own arguments, e.g. `rho` for 'Tweedie'
         super().__init__()
-        if distribution not in DISTRIBUTIONS:
-            raise ValueError(f"unknown distribution {distribution!r}; valid: {', '.join(DISTRIBUTIONS)}")
+        if isinstance(distribution, Family): self.distribution, self.family = type(self).__name__, distribution
+        elif isinstance(distribution, str) and distribution in DISTRIBUTIONS:
+            self.distribution, self.family = distribution, DISTRIBUTIONS[distribution](**distribution_kwargs)
+        else: raise ValueError(f"unknown distribution {distribution!r}; valid: {', '.join(DISTRIBUTIONS)}")
         if int(num_samples) != num_samples or num_samples < 1: raise ValueError(f'num_samples must be a positive integer, got {num_samples}')
-        self.distribution, self.family = distribution, DISTRIBUTIONS[distribution](**distribution_kwargs)
         self.num_samples, self.return_params = int(num_samples), return_params
-        qs, names = quantile_outputs(level, quantiles)
-        others = [(q, n) for q, n in zip(qs, names) if q != 0.5]
-        self.register_buffer('quantiles', torch.tensor(sorted({0.5, *qs})), persistent=False)
-        self.register_buffer('column_quantiles', torch.tensor([0.5] + [q for q, _ in others]), persistent=False)
-        self.output_names = ['', '-median'] + [n for _, n in others] + (self.family.param_names if return_params else [])
         self.outputsize_multiplier = len(self.family.param_names)
         self.register_buffer('horizon_weight', _horizon_weight(horizon_weight), persistent=False)
+        self._set_quantiles(level, quantiles)
+    def _set_quantiles(self, level, quantiles):
+        "Set `quantiles`, `column_quantiles` (the median, then the others ascending) and `output_names`."
+        qs, names = quantile_outputs(level, quantiles)
+        others = [(q, n) for q, n in zip(qs, names) if q != 0.5]
+        dev = self.quantiles.device if 'quantiles' in self._buffers else None
+        self.register_buffer('quantiles', torch.tensor(sorted({0.5, *qs}), device=dev), persistent=False)
+        self.register_buffer('column_quantiles', torch.tensor([0.5] + [q for q, _ in others], device=dev), persistent=False)
+        self.output_names = ['', '-median'] + [n for _, n in others] + (list(self.family.param_names) if self.return_params else [])
     def domain_map(self, raw): return self.family.domain_map(raw)
     def inverse_scale(self, params, loc=0., scale=1.): return self.family.inverse_scale(params, loc, scale)
 
@@ -335,6 +358,11 @@ def sample(self:DistributionLoss, params, num_samples:int|None=None, generator:t
     "Samples `[..., num_samples]` from the distribution with original-space `params` (default `self.num_samples`)."
     return sample_with_generator(self.family.distribution(params), num_samples or self.num_samples, generator)
 
+def _param_columns(params, shape):
+    "Parameters as forecast columns `[*shape, n]`: each broadcast to the batch `shape`; a mixture's `[..., K]` gives K columns."
+    return torch.cat([torch.broadcast_to(p, (*shape, p.shape[-1])) if p.dim() > len(shape)
+                      else torch.broadcast_to(p, shape).unsqueeze(-1) for p in params], -1)
+
 @patch
 def forecast(self:DistributionLoss, params, generator:torch.Generator|None=None):
     "Forecast columns `[..., len(output_names)]`: mean, median, the other quantiles ascending, then the parameters if asked."
@@ -344,7 +372,7 @@ def forecast(self:DistributionLoss, params, generator:torch.Generator|None=None)
     if self.family.has_icdf: qs = dist.icdf(q.view(-1, *[1] * mean.dim())).movedim(0, -1)
     else: qs = sample_quantiles(sample_with_generator(dist, self.num_samples, generator), q)
     cols = [mean.unsqueeze(-1), qs]
-    if self.return_params: cols += [p.expand_as(mean).unsqueeze(-1) for p in params]
+    if self.return_params: cols.append(_param_columns(params, mean.shape))
     return torch.cat(cols, -1)
 
 # %% ../../nbs/losses.pytorch.ipynb #574234d9
@@ -440,6 +468,157 @@ class BernoulliFamily(Family):
 
 DISTRIBUTIONS['Bernoulli'] = BernoulliFamily
 
+# %% ../../nbs/losses.pytorch.ipynb #2bd5e545
+class MixtureFamily(Family):
+    "A mixture of `n_components` members of one `Family`, with learned or equal weights."
+    def __init__(self, component:Family, # the family of the components, e.g. `NormalFamily()`
+                 n_components:int=1, # number of components K
+                 weighted:bool=False): # learn the weights (K more outputs); False: 1/K each
+        if int(n_components) != n_components or n_components < 1: raise ValueError(f'n_components must be a positive integer, got {n_components}')
+        self.component, self.n_components, self.weighted = component, int(n_components), bool(weighted)
+        ks = range(1, self.n_components + 1)
+        self.param_names = [f'{n}-{k}' for n in component.param_names for k in ks] + ([f'-weight-{k}' for k in ks] if weighted else [])
+    def domain_map(self, raw):
+        K, P = self.n_components, len(self.component.param_names)
+        comps = self.component.domain_map(raw[..., :K * P].unflatten(-1, (P, K)).transpose(-1, -2))  # P tensors [..., K]
+        return (*comps, F.softmax(raw[..., K * P:], -1)) if self.weighted else tuple(comps)
+    def inverse_scale(self, params, loc, scale):
+        P = len(self.component.param_names)
+        loc, scale = torch.as_tensor(loc).unsqueeze(-1), torch.as_tensor(scale).unsqueeze(-1)  # broadcast over components
+        return (*self.component.inverse_scale(params[:P], loc, scale), *params[P:])
+    def weights(self, params): return params[-1] if self.weighted else torch.full_like(params[0], 1 / self.n_components)
+    def distribution(self, params):
+        comps = self.component.distribution(params[:len(self.component.param_names)])
+        return D.MixtureSameFamily(D.Categorical(probs=self.weights(params), validate_args=False), comps, validate_args=False)
+
+# %% ../../nbs/losses.pytorch.ipynb #ca1c7a80
+class _MixtureLoss(DistributionLoss):
+    "A `DistributionLoss` over a mixture of `component`s."
+    component = None  # the Family class of the components
+    def __init__(self, n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight):
+        super().__init__(MixtureFamily(self.component(), n_components, weighted), level, quantiles, num_samples, return_params, horizon_weight)
+        self.n_components, self.weighted = self.family.n_components, self.family.weighted
+
+class PMM(_MixtureLoss):
+    "Poisson mixture: counts from K regimes, each a Poisson with its own rate."
+    component = PoissonFamily
+    def __init__(self, n_components:int=10, # number of components K
+                 level:list=[80, 90], # prediction-interval levels in (0, 100)
+                 quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
+                 num_samples:int=1000, # Monte Carlo draws for the median and the quantiles
+                 return_params:bool=False, # append the components' parameters (and weights) to the forecast columns
+                 weighted:bool=False, # learn the mixture weights; False: 1/K each
+                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
+        super().__init__(n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight)
+
+class GMM(_MixtureLoss):
+    "Gaussian mixture: continuous data from K regimes, each a Normal with its own mean and scale."
+    component = NormalFamily
+    def __init__(self, n_components:int=1, # number of components K
+                 level:list=[80, 90], # prediction-interval levels in (0, 100)
+                 quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
+                 num_samples:int=1000, # Monte Carlo draws for the median and the quantiles
+                 return_params:bool=False, # append the components' parameters (and weights) to the forecast columns
+                 weighted:bool=False, # learn the mixture weights; False: 1/K each
+                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
+        super().__init__(n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight)
+
+class NBMM(_MixtureLoss):
+    "Negative binomial mixture: over-dispersed counts from K regimes, each with its own mean and dispersion."
+    component = NegativeBinomialFamily
+    def __init__(self, n_components:int=1, # number of components K
+                 level:list=[80, 90], # prediction-interval levels in (0, 100)
+                 quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
+                 num_samples:int=1000, # Monte Carlo draws for the median and the quantiles
+                 return_params:bool=False, # append the components' parameters (and weights) to the forecast columns
+                 weighted:bool=False, # learn the mixture weights; False: 1/K each
+                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
+        super().__init__(n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight)
+
+# %% ../../nbs/losses.pytorch.ipynb #035fc5f4
+def cosine_embedding(q:torch.Tensor, # quantiles in [0, 1], any shape `[...]`
+                     dim:int=64, # number of cosines d
+                    ) -> torch.Tensor: # `[..., dim]`
+    "Features `cos(pi*i*q)`, i = 1..dim, of a quantile `q`: how a network takes the quantile it must forecast as an input."
+    i = torch.arange(1, dim + 1, device=q.device, dtype=q.dtype)
+    return torch.cos(torch.pi * i * q.unsqueeze(-1))
+
+# %% ../../nbs/losses.pytorch.ipynb #5df63f93
+class IQLoss(BasePointLoss):
+    "Implicit quantile loss: the pinball loss at the quantile `q` the network was given, drawn at random in training."
+    extra_inputs = ('q',)
+    def __init__(self, level:list|None=None, # predict-time interval levels in (0, 100); the median is added
+                 quantiles:list|None=None, # predict-time quantiles in (0, 1); replace `level`; neither: the median alone
+                 concentration0:float=1.0, # training quantiles ~ Beta(concentration1, concentration0); 1 and 1: uniform
+                 concentration1:float=1.0, # see `concentration0`; larger values put more quantiles near 1
+                 cos_embedding_dim:int=64, # size of the quantile's features, the network's extra input
+                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
+        super().__init__(horizon_weight)
+        self.concentration0, self.concentration1 = _positive('concentration0', concentration0), _positive('concentration1', concentration1)
+        if int(cos_embedding_dim) != cos_embedding_dim or cos_embedding_dim < 1: raise ValueError(f'cos_embedding_dim must be a positive integer, got {cos_embedding_dim}')
+        self.cos_embedding_dim = int(cos_embedding_dim)
+        self._set_quantiles(level, quantiles)
+    def _set_quantiles(self, level, quantiles):
+        qs, self.output_names = quantile_outputs(level, quantiles)
+        dev = self.quantiles.device if 'quantiles' in self._buffers else None
+        self.register_buffer('quantiles', torch.tensor(qs, device=dev), persistent=False)
+    def training_quantiles(self, shape, generator:torch.Generator|None=None) -> torch.Tensor:
+        "Random quantiles of `shape` (an int or a tuple), e.g. one per series of a batch."
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        dev = generator.device if generator is not None else None
+        beta = D.Beta(torch.full(shape, self.concentration1, device=dev), torch.full(shape, self.concentration0, device=dev))
+        return sample_with_generator(beta, 1, generator)[..., 0].clamp(_EPS, 1 - _EPS)
+    def quantile_features(self, q): return cosine_embedding(q, self.cos_embedding_dim)
+    def forward(self, y, params, mask=None, q=None):
+        if q is None: raise ValueError('IQLoss needs the quantile each forecast was made for: call it as loss(y, params, mask, q=...); '
+                                       'the model draws q with loss.training_quantiles and gives the network loss.quantile_features(q)')
+        _check_shape(params, y.shape)
+        w = masked_weights(y, mask, self.horizon_weight)
+        y = torch.where(w > 0, y, 0.)
+        return weighted_mean(pinball_loss(y, params, torch.as_tensor(q).to(y)), w)
+    def forecast(self, params, generator=None):
+        "Columns from the stacked passes `[..., Q]`, one per quantile of `self.quantiles`, sorted (uncrossed)."
+        if params.shape[-1] != len(self.output_names):
+            raise ValueError(f'IQLoss.forecast takes one pass per quantile of {self.quantiles.tolist()} stacked on the last axis; got shape {tuple(params.shape)}')
+        return params.sort(-1).values
+
+# %% ../../nbs/losses.pytorch.ipynb #955e48b3
+def _copy_with_quantiles(loss, level, quantiles):
+    if level is None and quantiles is None: raise ValueError('with_quantiles needs level (e.g. [50, 95]) or quantiles (e.g. [0.1, 0.9])')
+    new = copy.deepcopy(loss)
+    new._set_quantiles(level, quantiles)
+    return new
+
+@patch
+def with_quantiles(self:DistributionLoss,
+                   level:list|None=None, # prediction-interval levels in (0, 100); the median is added
+                   quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
+                  ) -> DistributionLoss:
+    "A new loss, sharing nothing mutable with this one, whose forecast columns are the intervals `level` or the `quantiles`."
+    return _copy_with_quantiles(self, level, quantiles)
+
+@patch
+def with_quantiles(self:IQLoss, level:list|None=None, quantiles:list|None=None) -> IQLoss:
+    "A new `IQLoss`, sharing nothing mutable with this one, whose predict-time quantiles are the intervals `level` or the `quantiles`."
+    return _copy_with_quantiles(self, level, quantiles)
+
+# %% ../../nbs/losses.pytorch.ipynb #f3ee0561
+def _fixed_quantiles(loss):
+    name = type(loss).__name__
+    if 'quantiles' not in loss._buffers: raise ValueError(f'{name} is a point loss and forecasts no quantiles; for intervals chosen at predict time, train with a DistributionLoss, a mixture (PMM, GMM, NBMM) or IQLoss')
+    raise ValueError(f'{name} forecasts the quantiles it was trained for, {[round(q, 6) for q in loss.quantiles.tolist()]}; for others, retrain with '
+                     f'{name}(level=...) or with a DistributionLoss, a mixture (PMM, GMM, NBMM) or IQLoss, whose levels can change at predict time')
+
+@patch
+def with_quantiles(self:BasePointLoss, level:list|None=None, quantiles:list|None=None):
+    "Refused: a point loss forecasts only what it was trained for."
+    _fixed_quantiles(self)
+
+@patch
+def with_quantiles(self:BaseMultiQuantileLoss, level:list|None=None, quantiles:list|None=None):
+    "Refused: a multi-quantile loss forecasts only the quantiles it was trained for."
+    _fixed_quantiles(self)
+
 # %% ../../nbs/losses.pytorch.ipynb #4a6412c8
 class sCRPS(BaseMultiQuantileLoss):
     "Scaled CRPS of quantile forecasts `[..., Q]`: 2 * summed mean pinball loss / summed |y|."
@@ -461,3 +640,51 @@ class Accuracy(BasePointLoss):
     "Share of points where the class `y_hat >= 0.5` equals the 0/1 target; higher is better."
     is_train_loss = False
     def error(self, y, y_hat): return ((y_hat >= 0.5).to(y.dtype) == y).to(y.dtype)
+
+# %% ../../nbs/losses.pytorch.ipynb #aea82163
+def _kind(loss): return 'distribution' if loss.is_distribution_output else 'quantiles' if isinstance(loss, BaseMultiQuantileLoss) else 'point'
+def _name(loss): return f"DistributionLoss('{loss.distribution}')" if type(loss) is DistributionLoss else type(loss).__name__
+def _qlist(loss): return [round(q, 6) for q in loss.quantiles.tolist()]
+
+_EXTRA_FIX = {'y_insample': 'validate with MAE (the scaler already puts the series on one scale) and score MASE on the forecasts after predict',
+              'y_benchmark': 'score relMSE on the forecasts after predict, against the benchmark forecasts; validate with MSE',
+              'q': 'train with MQLoss or a DistributionLoss until the model gives the network the quantile (see IQLoss)'}
+_TRAIN_FIX = {'sCRPS': 'MQLoss with the same level or quantiles', 'Accuracy': "DistributionLoss('Bernoulli') on the 0/1 series"}
+
+def _refuse(msg): raise ValueError(msg)
+
+def _check_inputs(loss, role, model_inputs):
+    missing = [x for x in loss.extra_inputs if x not in model_inputs]
+    if missing: _refuse(f"{_name(loss)} as {role} loss needs {', '.join(missing)} besides (y, params, mask), which the model does not "
+                        f"pass to its losses; {'; '.join(_EXTRA_FIX.get(x, 'pass it') for x in missing)}")
+
+# %% ../../nbs/losses.pytorch.ipynb #4bf73150
+def check_loss_pair(loss, # the training loss
+                    valid_loss=None, # the validation loss; None: the training loss
+                    model_inputs:tuple=(), # extra inputs the model passes to its losses (see `extra_inputs`), e.g. ('y_insample',)
+                   ) -> None:
+    "Refuse a training loss, or a training and validation pair, that cannot work together; the error names the fix."
+    name = _name(loss)
+    if not loss.is_train_loss:
+        _refuse(f"{name} only evaluates forecasts and cannot be a training loss: train with {_TRAIN_FIX.get(name, 'MAE')} and pass {name} as valid_loss")
+    _check_inputs(loss, 'training', model_inputs)
+    if valid_loss is None or valid_loss is loss: return
+    _check_inputs(valid_loss, 'validation', model_inputs)
+    kind, vkind, vname = _kind(loss), _kind(valid_loss), _name(valid_loss)
+    if vkind == 'point':
+        if kind != 'point' and '-median' not in loss.output_names:
+            _refuse(f"a point valid_loss ({vname}) scores the median forecast, but {name} has no median among its quantiles {_qlist(loss)}: add 0.5 to them")
+    elif kind == 'point':
+        _refuse(f"{name} forecasts one column per step, and {vname} needs {'several quantiles' if vkind == 'quantiles' else 'the parameters of a distribution'}: "
+                f"validate with a point loss such as MAE, or train with " + ("MQLoss(quantiles=...)" if vkind == 'quantiles' else vname))
+    elif kind == 'quantiles' and vkind == 'distribution':
+        _refuse(f"{name} forecasts quantiles, not a distribution's parameters, so {vname} has no likelihood to compute: validate with a point loss such as MAE, or with {name}")
+    elif kind == 'quantiles' and _qlist(loss) != _qlist(valid_loss):
+        _refuse(f"{name} forecasts the quantiles {_qlist(loss)} but {vname} scores {_qlist(valid_loss)}: give valid_loss the same ones, {type(valid_loss).__name__}(quantiles={_qlist(loss)})")
+    elif kind == 'distribution' and vkind == 'quantiles':
+        _refuse(f"the model validates {name} by its likelihood or by a point loss on its median; a quantile valid_loss ({vname}) is not supported: "
+                f"leave valid_loss=None, or validate with a point loss such as MAE")
+    elif kind == 'distribution' and (type(loss.family) is not type(valid_loss.family) or loss.family.param_names != valid_loss.family.param_names
+                                     or type(getattr(loss.family, 'component', None)) is not type(getattr(valid_loss.family, 'component', None))):
+        _refuse(f"{name} outputs the parameters {loss.family.param_names}, which {vname} cannot read (it expects {valid_loss.family.param_names}): "
+                f"validate with the same distribution, or with a point loss such as MAE")

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LSTM']
 
-# %% ../../nbs/models.lstm.ipynb #7091bf6d
+# %% ../../nbs/models.lstm.ipynb #aef6b9f4
 from typing import Optional
 
 import torch
@@ -16,7 +16,7 @@ from ..losses.pytorch import MAE
 from ..common._base_recurrent import BaseRecurrent
 from ..common._modules import MLP
 
-# %% ../../nbs/models.lstm.ipynb #48c89b7d
+# %% ../../nbs/models.lstm.ipynb #2c861ba4
 class LSTM(BaseRecurrent):
     """LSTM encoder with an MLP decoder, forecasting `h` steps from every time step.
 
@@ -85,7 +85,7 @@ class LSTM(BaseRecurrent):
                                out_features=self.loss.outputsize_multiplier, hidden_size=decoder_hidden_size,
                                num_layers=decoder_layers, activation='ReLU', dropout=0.0)
 
-# %% ../../nbs/models.lstm.ipynb #ac22c773
+# %% ../../nbs/models.lstm.ipynb #c73b31c8
 @patch
 def forward(self: LSTM, windows_batch: dict):
     "Forecast parameters from every step of the batch's history."
@@ -97,9 +97,12 @@ def forward(self: LSTM, windows_batch: dict):
         encoder_input = torch.cat((encoder_input, windows_batch['stat_exog'][:, None].expand(B, T, -1)), dim=2)
 
     hidden_state, _ = self.hist_encoder(encoder_input)                         # [B, T, hidden]
+    futr_exog = windows_batch['futr_exog']
+    if windows_batch.get('last_only'):                                         # prediction: decode the last step only
+        hidden_state, futr_exog, T = hidden_state[:, -1:], futr_exog[:, :, -1:], 1
 
     if self.futr_exog_size > 0:                                                # [B, F, T, 1+h] -> [B, T, h, F]
-        futr_exog = windows_batch['futr_exog'].permute(0, 2, 3, 1)[:, :, 1:, :]
+        futr_exog = futr_exog.permute(0, 2, 3, 1)[:, :, 1:, :]
         hidden_state = torch.cat((hidden_state, futr_exog.reshape(B, T, -1)), dim=2)
 
     context = self.context_adapter(hidden_state).reshape(B, T, self.h, self.context_size)
