@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LSTM']
 
-# %% ../../nbs/models.lstm.ipynb #aef6b9f4
+# %% ../../nbs/models.lstm.ipynb #f24a1afc
 from typing import Optional
 
 import torch
@@ -16,13 +16,14 @@ from ..losses.pytorch import MAE
 from ..common._base_recurrent import BaseRecurrent
 from ..common._modules import MLP
 
-# %% ../../nbs/models.lstm.ipynb #2c861ba4
+# %% ../../nbs/models.lstm.ipynb #94519ae6
 class LSTM(BaseRecurrent):
     """LSTM encoder with an MLP decoder, forecasting `h` steps from every time step.
 
     Static, historic and future exogenous variables are accepted; training uses Adam.
     """
     SAMPLING_TYPE = 'recurrent'
+    MODEL_INPUTS = BaseRecurrent.MODEL_INPUTS + ('q',)  # the decoder can read a quantile's features (IQLoss)
 
     def __init__(self,
                  h: int, # forecast horizon
@@ -81,11 +82,12 @@ class LSTM(BaseRecurrent):
                                     bias=encoder_bias, dropout=encoder_dropout if encoder_n_layers > 1 else 0.,
                                     batch_first=True)
         self.context_adapter = nn.Linear(encoder_hidden_size + self.futr_exog_size * h, context_size * h)
-        self.mlp_decoder = MLP(in_features=context_size + self.futr_exog_size,
+        self.quantile_size = self.loss.cos_embedding_dim if 'q' in getattr(self.loss, 'extra_inputs', ()) else 0
+        self.mlp_decoder = MLP(in_features=context_size + self.futr_exog_size + self.quantile_size,
                                out_features=self.loss.outputsize_multiplier, hidden_size=decoder_hidden_size,
                                num_layers=decoder_layers, activation='ReLU', dropout=0.0)
 
-# %% ../../nbs/models.lstm.ipynb #c73b31c8
+# %% ../../nbs/models.lstm.ipynb #a7825477
 @patch
 def forward(self: LSTM, windows_batch: dict):
     "Forecast parameters from every step of the batch's history."
@@ -108,4 +110,6 @@ def forward(self: LSTM, windows_batch: dict):
     context = self.context_adapter(hidden_state).reshape(B, T, self.h, self.context_size)
     if self.futr_exog_size > 0:                                                # each step sees its own future exogenous
         context = torch.cat((context, futr_exog), dim=-1)
+    if self.quantile_size > 0:                                                 # IQLoss: the quantile to forecast
+        context = torch.cat((context, windows_batch['quantile'][:, None, None, :].expand(B, T, self.h, -1)), dim=-1)
     return self.loss.domain_map(self.mlp_decoder(context))
