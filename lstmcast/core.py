@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['parse_freq', 'future_dates', 'check_frame', 'check_target', 'check_time_grid', 'NeuralForecast',
-           'PredictionIntervals', 'conformal_quantile']
+           'PredictionIntervals', 'conformal_quantile', 'polars_io']
 
-# %% ../nbs/core.ipynb #ea8caeda
+# %% ../nbs/core.ipynb #95d7ed49
 import re
 import warnings
 
@@ -18,7 +18,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset
 
-# %% ../nbs/core.ipynb #09076d87
+# %% ../nbs/core.ipynb #29615230
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -37,7 +37,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #977879ce
+# %% ../nbs/core.ipynb #fe5556bc
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -47,7 +47,7 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #deefbc50
+# %% ../nbs/core.ipynb #c48bea9e
 def _fail(msg): raise ValueError(msg)
 
 def check_frame(df, # the user's frame
@@ -73,7 +73,7 @@ def check_frame(df, # the user's frame
         _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
               "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
-# %% ../nbs/core.ipynb #d6eaa3a3
+# %% ../nbs/core.ipynb #1776fc55
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -82,7 +82,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #a9538f99
+# %% ../nbs/core.ipynb #323569b7
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
@@ -102,7 +102,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #0f3eac19
+# %% ../nbs/core.ipynb #27266c06
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -120,7 +120,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #7e76fffa
+# %% ../nbs/core.ipynb #86167d68
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -144,7 +144,7 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col) 
     dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
     return dataset
 
-# %% ../nbs/core.ipynb #4745bc74
+# %% ../nbs/core.ipynb #ab4155a8
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -165,7 +165,7 @@ def fit(self: NeuralForecast,
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #0977948a
+# %% ../nbs/core.ipynb #77789079
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -179,7 +179,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #f0be82b4
+# %% ../nbs/core.ipynb #518b59b5
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -213,7 +213,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #acb408b6
+# %% ../nbs/core.ipynb #aa7f039b
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -240,7 +240,7 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
-# %% ../nbs/core.ipynb #21214457
+# %% ../nbs/core.ipynb #893bd8e2
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     y = dataset.temporal[rows, 0].numpy().astype(np.float64)
@@ -255,7 +255,7 @@ def _columns(self: NeuralForecast, forecasts: list) -> dict:
     return {f'{m!r}{suffix}': fc[..., j].reshape(-1) for m, fc in zip(self.models, forecasts)
             for j, suffix in enumerate(m.loss.output_names)}
 
-# %% ../nbs/core.ipynb #2f87c172
+# %% ../nbs/core.ipynb #d7386a45
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -301,7 +301,7 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
-# %% ../nbs/core.ipynb #25aa9dec
+# %% ../nbs/core.ipynb #014c2f3a
 @patch
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
@@ -316,7 +316,7 @@ def predict_insample(self: NeuralForecast,
     return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
                      cols, self.id_col, self.time_col, self.target_col)
 
-# %% ../nbs/core.ipynb #ca9b0484
+# %% ../nbs/core.ipynb #59529845
 @patch
 def save(self: NeuralForecast, path, overwrite: bool=False):
     "Write the fitted object to `path`."
@@ -333,7 +333,7 @@ def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
     return nf
 
-# %% ../nbs/core.ipynb #294507a4
+# %% ../nbs/core.ipynb #b103b688
 class PredictionIntervals:
     "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
     METHODS = ('conformal_distribution', 'conformal_error')
@@ -353,7 +353,7 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
     k = min(int(np.ceil((n + 1) * level)), n)
     return np.sort(scores, axis=-1)[..., k - 1]
 
-# %% ../nbs/core.ipynb #6a5aa1a9
+# %% ../nbs/core.ipynb #661a0657
 @patch
 def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
@@ -381,3 +381,35 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
 
 def _check_level(lv):
     if not 0 < lv < 100: _fail(f"level values must be in (0, 100), got {lv}")
+
+# %% ../nbs/core.ipynb #83704ae4
+import functools, inspect
+
+def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'
+
+def _from_polars(df) -> pd.DataFrame:
+    return pd.DataFrame({c: df[c].to_numpy() for c in df.columns})
+
+def _to_polars(df: pd.DataFrame):
+    import polars as pl
+    return pl.DataFrame({c: df[c].tolist() if df[c].dtype == object else df[c].to_numpy() for c in df.columns})
+
+def polars_io(method):
+    "Let a `NeuralForecast` method take polars frames and answer in polars when it was given polars."
+    params = list(inspect.signature(method).parameters)[1:]
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if getattr(self, '_inside', False): return method(self, *args, **kwargs)   # internal calls stay in pandas
+        kwargs.update(zip(params, args))
+        given = [_is_polars(v) for v in kwargs.values() if isinstance(v, pd.DataFrame) or _is_polars(v)]
+        kwargs = {k: _from_polars(v) if _is_polars(v) else v for k, v in kwargs.items()}
+        if method.__name__ in ('fit', 'cross_validation'): self._polars = any(given)
+        self._inside = True
+        try: out = method(self, **kwargs)
+        finally: self._inside = False
+        as_polars = any(given) if given else getattr(self, '_polars', False)
+        return _to_polars(out) if as_polars and isinstance(out, pd.DataFrame) else out
+    return wrapper
+
+for _name in ['fit', 'predict', 'cross_validation', 'predict_insample', 'make_future_dataframe', 'get_missing_future']:
+    setattr(NeuralForecast, _name, polars_io(getattr(NeuralForecast, _name)))
