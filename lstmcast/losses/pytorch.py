@@ -494,46 +494,29 @@ class MixtureFamily(Family):
 # %% ../../nbs/losses.pytorch.ipynb #ca1c7a80
 class _MixtureLoss(DistributionLoss):
     "A `DistributionLoss` over a mixture of `component`s."
-    component = None  # the Family class of the components
-    def __init__(self, n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight):
-        super().__init__(MixtureFamily(self.component(), n_components, weighted), level, quantiles, num_samples, return_params, horizon_weight)
+    component, default_components = None, 1  # the Family class of the components, and K when not given
+    def __init__(self, n_components:int|None=None, # number of components K; None: PMM 10, GMM 1, NBMM 1
+                 level:list=[80, 90], # prediction-interval levels in (0, 100)
+                 quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
+                 num_samples:int=1000, # Monte Carlo draws for the median and the quantiles
+                 return_params:bool=False, # append the components' parameters (and weights) to the forecast columns
+                 weighted:bool=False, # learn the mixture weights; False: 1/K each
+                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
+        k = self.default_components if n_components is None else n_components
+        super().__init__(MixtureFamily(self.component(), k, weighted), level, quantiles, num_samples, return_params, horizon_weight)
         self.n_components, self.weighted = self.family.n_components, self.family.weighted
 
 class PMM(_MixtureLoss):
     "Poisson mixture: counts from K regimes, each a Poisson with its own rate."
-    component = PoissonFamily
-    def __init__(self, n_components:int=10, # number of components K
-                 level:list=[80, 90], # prediction-interval levels in (0, 100)
-                 quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
-                 num_samples:int=1000, # Monte Carlo draws for the median and the quantiles
-                 return_params:bool=False, # append the components' parameters (and weights) to the forecast columns
-                 weighted:bool=False, # learn the mixture weights; False: 1/K each
-                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
-        super().__init__(n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight)
+    component, default_components = PoissonFamily, 10
 
 class GMM(_MixtureLoss):
     "Gaussian mixture: continuous data from K regimes, each a Normal with its own mean and scale."
     component = NormalFamily
-    def __init__(self, n_components:int=1, # number of components K
-                 level:list=[80, 90], # prediction-interval levels in (0, 100)
-                 quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
-                 num_samples:int=1000, # Monte Carlo draws for the median and the quantiles
-                 return_params:bool=False, # append the components' parameters (and weights) to the forecast columns
-                 weighted:bool=False, # learn the mixture weights; False: 1/K each
-                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
-        super().__init__(n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight)
 
 class NBMM(_MixtureLoss):
     "Negative binomial mixture: over-dispersed counts from K regimes, each with its own mean and dispersion."
     component = NegativeBinomialFamily
-    def __init__(self, n_components:int=1, # number of components K
-                 level:list=[80, 90], # prediction-interval levels in (0, 100)
-                 quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
-                 num_samples:int=1000, # Monte Carlo draws for the median and the quantiles
-                 return_params:bool=False, # append the components' parameters (and weights) to the forecast columns
-                 weighted:bool=False, # learn the mixture weights; False: 1/K each
-                 horizon_weight=None): # weights of the horizon steps; None weighs all equally
-        super().__init__(n_components, level, quantiles, num_samples, return_params, weighted, horizon_weight)
 
 # %% ../../nbs/losses.pytorch.ipynb #035fc5f4
 def cosine_embedding(q:torch.Tensor, # quantiles in [0, 1], any shape `[...]`
