@@ -6,7 +6,7 @@
 __all__ = ['LOCAL_SCALERS', 'parse_freq', 'future_dates', 'check_frame', 'check_target', 'check_time_grid', 'local_statistics',
            'NeuralForecast', 'PredictionIntervals', 'conformal_quantile', 'polars_io']
 
-# %% ../nbs/core.ipynb #bcd15884
+# %% ../nbs/core.ipynb #f22a96ce
 import re
 import warnings
 
@@ -18,7 +18,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset
 
-# %% ../nbs/core.ipynb #c62d417e
+# %% ../nbs/core.ipynb #6088c3ee
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -37,7 +37,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #85b54b34
+# %% ../nbs/core.ipynb #f1f39b88
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -47,7 +47,7 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #c679b522
+# %% ../nbs/core.ipynb #d60e8d61
 def _fail(msg): raise ValueError(msg)
 
 def check_frame(df, # the user's frame
@@ -73,7 +73,7 @@ def check_frame(df, # the user's frame
         _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
               "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
-# %% ../nbs/core.ipynb #b51db08f
+# %% ../nbs/core.ipynb #ce6c0e18
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -82,7 +82,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #a19c28da
+# %% ../nbs/core.ipynb #cd6c2bde
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
@@ -102,7 +102,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #e1f7341e
+# %% ../nbs/core.ipynb #bd7c08fe
 def _iqr(s): return s.quantile(0.75) - s.quantile(0.25)
 
 LOCAL_SCALERS = {  # name -> (shift, scale) of the grouped observed targets
@@ -123,7 +123,7 @@ def local_statistics(y: np.ndarray, # targets, NaN where missing or not to be us
     shift, scale = shift.reindex(range(n)).fillna(0.).to_numpy(), scale.reindex(range(n)).to_numpy()
     return shift, np.where(np.nan_to_num(scale) > 1e-8, scale, 1.)
 
-# %% ../nbs/core.ipynb #555197ab
+# %% ../nbs/core.ipynb #cfa4cb2d
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -146,7 +146,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #c48ccf7c
+# %% ../nbs/core.ipynb #19c6ca9d
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -186,7 +186,7 @@ def _unscaled(dataset, values, series):
     "`values` of the rows of `series` back in the target's units (unchanged without local scaling)."
     return values if dataset.y_shift is None else values * dataset.y_scale[series] + dataset.y_shift[series]
 
-# %% ../nbs/core.ipynb #d65b89ac
+# %% ../nbs/core.ipynb #1059a758
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -207,7 +207,7 @@ def fit(self: NeuralForecast,
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #9fe7a896
+# %% ../nbs/core.ipynb #8612b163
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -221,7 +221,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #5a685c92
+# %% ../nbs/core.ipynb #87d54b73
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -255,7 +255,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #7001da0b
+# %% ../nbs/core.ipynb #a60c4b43
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -283,7 +283,7 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
-# %% ../nbs/core.ipynb #b58bcfdf
+# %% ../nbs/core.ipynb #0b36f6a4
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     series = np.searchsorted(dataset.indptr, rows, side='right') - 1
@@ -300,7 +300,7 @@ def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
     return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series) for m, fc in zip(self.models, forecasts)
             for j, suffix in enumerate(m.loss.output_names)}
 
-# %% ../nbs/core.ipynb #b96c4244
+# %% ../nbs/core.ipynb #12f01eb0
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -346,7 +346,7 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
-# %% ../nbs/core.ipynb #8e49dbb5
+# %% ../nbs/core.ipynb #4b6888db
 @patch
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
@@ -361,7 +361,7 @@ def predict_insample(self: NeuralForecast,
     return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
                      cols, self.id_col, self.time_col, self.target_col)
 
-# %% ../nbs/core.ipynb #3caf2559
+# %% ../nbs/core.ipynb #12b4f718
 @patch
 def save(self: NeuralForecast, path, overwrite: bool=False):
     "Write the fitted object to `path`."
@@ -378,7 +378,7 @@ def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
     return nf
 
-# %% ../nbs/core.ipynb #688f1d6f
+# %% ../nbs/core.ipynb #845d2961
 class PredictionIntervals:
     "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
     METHODS = ('conformal_distribution', 'conformal_error')
@@ -398,7 +398,7 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
     k = min(int(np.ceil((n + 1) * level)), n)
     return np.sort(scores, axis=-1)[..., k - 1]
 
-# %% ../nbs/core.ipynb #643d959f
+# %% ../nbs/core.ipynb #c498bf53
 @patch
 def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
@@ -427,7 +427,7 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
 def _check_level(lv):
     if not 0 < lv < 100: _fail(f"level values must be in (0, 100), got {lv}")
 
-# %% ../nbs/core.ipynb #af9784e9
+# %% ../nbs/core.ipynb #91f05e8b
 import functools, inspect
 
 def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'

@@ -5,9 +5,12 @@ the notebooks are clean (`nbdev_clean` changes nothing under nbs/), README.md is
 Both nbdev checks run on a temporary copy of the project, so this command never modifies the working tree.
 Then every notebook under nbs/ (names starting with `_` or `.` excluded) runs through nbdev's `test_nb`, two at a
 time, each in a fresh process with `nbs/` as working directory; cells flagged with settings.ini's `tst_flags`
-(`#| notest`, `#| slow`) are skipped unless named in `--flags`. Finally pytest runs on tests/ if it holds tests.
+(`#| notest`, `#| slow`) are skipped unless named in `--flags`. Then pytest runs on tests/ if it holds tests.
+Last, two checks of the docs site, slow (they execute every notebook again), so they run only with `--docs` or when
+CI=true and are otherwise reported as skipped: `tools/build_docs.py` builds the site into the git-ignored `_site/`,
+and `tools/check_docs.py` opens every page in headless Chromium (Debian's `chromium` package).
 
-Usage: python tools/run_tests.py [--flags slow] [NOTEBOOK_OR_GLOB ...]
+Usage: python tools/run_tests.py [--flags slow] [--docs] [NOTEBOOK_OR_GLOB ...]
 Exit status: 0 if nothing failed, 1 otherwise.
 """
 import argparse, configparser, glob, hashlib, os, re, shutil, subprocess, sys, tempfile, time
@@ -73,9 +76,25 @@ def run_pytest():
     if failed: print(r.stdout + r.stderr)
     return passed, failed
 
+def docs_checks(run):
+    "Yield (name, problem, skipped) for the docs site: the build, then the browser check; with a reason when skipped"
+    names = ['docs site builds from the notebooks (tools/build_docs.py)', 'docs site works in Chromium (tools/check_docs.py)']
+    if not run:
+        for n in names: yield n, 'slow: runs with --docs, or when CI=true', True
+        return
+    for name, script in zip(names, ['build_docs.py', 'check_docs.py']):
+        start = time.time()
+        r = subprocess.run([sys.executable, str(ROOT/'tools'/script)], cwd=ROOT, env=ENV, capture_output=True, text=True)
+        out = (r.stdout + r.stderr).rstrip()
+        yield f'{name} ({time.time() - start:.0f}s)', r.returncode and out[-8000:], False
+        if r.returncode:
+            yield names[1], 'not run: the docs build failed', True
+            return
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--flags', default='', help='space-separated test flags to run, e.g. "slow"')
+    ap.add_argument('--docs', action='store_true', help='also build the docs site and check it in Chromium (default when CI=true)')
     ap.add_argument('notebooks', nargs='*', help='notebook paths or globs (default: every notebook under nbs/)')
     args = ap.parse_args()
     cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
@@ -91,8 +110,12 @@ def main():
             print(f'PASS {name} ({secs:.1f}s)' if ok else f'FAIL {name} ({secs:.1f}s)\n{out.rstrip()}', flush=True)
             passed, failed = passed + ok, failed + (not ok)
     p, f = run_pytest()
-    passed, failed = passed + p, failed + f
-    print(f'{passed} passed, {failed} failed')
+    passed, failed, skipped = passed + p, failed + f, 0
+    in_ci = os.environ.get('CI', '').lower() == 'true' and not args.notebooks
+    for name, problem, skip in docs_checks(args.docs or in_ci):
+        print(f'SKIP {name}: {problem}' if skip else f'FAIL {name}\n{problem}' if problem else f'PASS {name}', flush=True)
+        passed, failed, skipped = passed + (not problem), failed + bool(problem and not skip), skipped + skip
+    print(f'{passed} passed, {failed} failed' + (f', {skipped} skipped' if skipped else ''))
     return 1 if failed else 0
 
 if __name__ == '__main__': sys.exit(main())
