@@ -1,0 +1,70 @@
+"""The spec's usage example end to end, each library in a fresh subprocess: import, fit, predict, peak memory.
+
+What it measures (per library, in its own `python -c` child so imports and RSS start cold):
+  * import: wall time of `import <lib>; from <lib>.models import LSTM; from <lib> import NeuralForecast`
+  * fit: `nf.fit(df=Y_train_df, static_df=AirPassengersStatic)` with the spec's config (h=12, input_size=-1,
+    Normal DistributionLoss, robust scaler, 2x128 LSTM, context 10, 2x128 decoder, futr y_[lag12], static
+    airline1) and max_steps=200, progress bar off
+  * predict: median of 20 `nf.predict(futr_df=Y_test_df)` calls on the fitted model (after one warm-up call)
+  * peak RSS: `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the child at the end
+lstmcast is always run; `neuralforecast` only if it is importable (it is not a dependency), and then the ratios
+lstmcast / neuralforecast are printed.  Run: python bench/example.py [--steps 200] [--repeats 20] [--threads N]
+"""
+import argparse, importlib.util, json, os, subprocess, sys
+
+CHILD = r'''
+import time, json, resource, statistics, warnings, logging
+warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
+t0 = time.perf_counter()
+import {lib}
+from {lib}.models import LSTM
+from {lib} import NeuralForecast
+t_import = time.perf_counter() - t0
+from {lib}.losses.pytorch import DistributionLoss
+from lstmcast.utils import AirPassengersPanel, AirPassengersStatic
+import torch
+if {threads}: torch.set_num_threads({threads})
+P = AirPassengersPanel
+Y_train_df = P[P.ds < P['ds'].values[-12]]
+Y_test_df = P[P.ds >= P['ds'].values[-12]].reset_index(drop=True)
+nf = NeuralForecast(models=[LSTM(h=12, input_size=-1, loss=DistributionLoss(distribution='Normal', level=[80, 90]),
+                                 scaler_type='robust', encoder_n_layers=2, encoder_hidden_size=128, context_size=10,
+                                 decoder_hidden_size=128, decoder_layers=2, max_steps={steps},
+                                 futr_exog_list=['y_[lag12]'], stat_exog_list=['airline1'],
+                                 enable_progress_bar=False)], freq='M')
+t0 = time.perf_counter(); nf.fit(df=Y_train_df, static_df=AirPassengersStatic); t_fit = time.perf_counter() - t0
+nf.predict(futr_df=Y_test_df)
+ts = []
+for _ in range({repeats}):
+    t0 = time.perf_counter(); fc = nf.predict(futr_df=Y_test_df); ts.append(time.perf_counter() - t0)
+mae = float((fc['LSTM'].to_numpy() - Y_test_df['y'].to_numpy()).__abs__().mean()) if 'LSTM' in fc else float('nan')
+print(json.dumps(dict(import_s=t_import, fit_s=t_fit, predict_ms=statistics.median(ts) * 1e3, mae=mae,
+                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads())))
+'''
+
+
+def run(lib, steps, repeats, threads):
+    out = subprocess.run([sys.executable, '-c', CHILD.format(lib=lib, steps=steps, repeats=repeats, threads=threads)],
+                         capture_output=True, text=True)
+    if out.returncode: sys.exit(f'{lib} failed:\n{out.stderr[-3000:]}')
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--steps', type=int, default=200); ap.add_argument('--repeats', type=int, default=20)
+    ap.add_argument('--threads', type=int, default=0, help='torch.set_num_threads in the children (default: torch default)')
+    a = ap.parse_args()
+    libs = ['lstmcast'] + (['neuralforecast'] if importlib.util.find_spec('neuralforecast') else [])
+    if len(libs) == 1: print('neuralforecast is not installed: lstmcast only (no ratios)')
+    res = {lib: run(lib, a.steps, a.repeats, a.threads) for lib in libs}
+    print(f"{'library':15} {'import s':>9} {'fit s':>7} {'predict ms':>11} {'peak RSS MB':>12} {'test MAE':>9} threads")
+    for lib, r in res.items():
+        print(f"{lib:15} {r['import_s']:9.2f} {r['fit_s']:7.2f} {r['predict_ms']:11.1f} {r['rss_mb']:12.0f} "
+              f"{r['mae']:9.2f} {r['threads']}")
+    print(f'(fit = {a.steps} steps; predict = median of {a.repeats} calls on the fitted model; '
+          f'load avg {os.getloadavg()[0]:.1f})')
+    if 'neuralforecast' in res:
+        l, n = res['lstmcast'], res['neuralforecast']
+        print('ratio lstmcast / neuralforecast: ' + ', '.join(
+            f'{k} {l[k] / n[k]:.2f}x' for k in ('import_s', 'fit_s', 'predict_ms', 'rss_mb')))

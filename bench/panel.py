@@ -1,0 +1,78 @@
+"""Panel scale: fit and predict time, peak memory and throughput on synthetic monthly panels.
+
+What it measures
+  Synthetic panels (numpy seed 0) of N series x 240 month-start points: a random level, trend, yearly
+  seasonality and noise per series.  Cases: 1k series with input_size=24 and with input_size=-1 (all history),
+  10k series with input_size=24, and with `--large` 100k series with input_size=24.  Each case runs in its own
+  fresh subprocess, so its peak RSS (`ru_maxrss`) is its own; the frame is built before any timer starts.
+  * fit: `nf.fit(df)`, max_steps=100 steps (prep = the part of it spent in `NeuralForecast._dataset`:
+    checks, sort, time-grid check, tensor build)
+  * predict: one `nf.predict()` of all N series (inference_input_size=-1, valid_batch_size=1024)
+  * forecasts/s = N / predict seconds (one forecast = one series' h=12 steps)
+The model config is printed (a small LSTM, MAE loss, robust scaler).
+Run: python bench/panel.py [--large] [--steps 100] [--threads N]
+"""
+import argparse, json, os, resource, subprocess, sys, time
+
+CONFIG = dict(h=12, encoder_n_layers=1, encoder_hidden_size=64, context_size=10, decoder_hidden_size=64,
+              decoder_layers=1, batch_size=128, scaler_type='robust', enable_progress_bar=False)
+CASES = {'1k, input 24': (1_000, 24), '1k, input -1': (1_000, -1), '10k, input 24': (10_000, 24),
+         '100k, input 24': (100_000, 24)}
+
+
+def panel(n, T=240, seed=0):
+    "N monthly series of T points: level * (1 + trend + seasonality) + noise, all positive."
+    import numpy as np, pandas as pd
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)
+    level = rng.uniform(10, 1000, (n, 1))
+    season = rng.uniform(0, 0.3, (n, 1)) * np.sin(2 * np.pi * (t + rng.integers(0, 12, (n, 1))) / 12)
+    y = level * (1 + rng.uniform(-0.002, 0.004, (n, 1)) * t + season + rng.normal(0, 0.05, (n, T)))
+    return pd.DataFrame({'unique_id': np.repeat(np.arange(n), T),
+                         'ds': np.tile(pd.date_range('2000-01-01', periods=T, freq='MS').to_numpy(), n),
+                         'y': y.ravel().astype('float32')})
+
+
+def child(name, steps, threads):
+    import logging, warnings; warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
+    import torch
+    if threads: torch.set_num_threads(threads)
+    from lstmcast import NeuralForecast
+    from lstmcast.models import LSTM
+    n, input_size = CASES[name]
+    df = panel(n)
+    nf = NeuralForecast(models=[LSTM(input_size=input_size, max_steps=steps, **CONFIG)], freq='MS')
+    prep = []
+    if hasattr(nf, '_dataset'):                      # time the data preparation inside fit (instance-level wrap)
+        inner = nf._dataset
+        def timed(*a, **k):
+            t = time.perf_counter(); r = inner(*a, **k); prep.append(time.perf_counter() - t); return r
+        nf._dataset = timed
+    t = time.perf_counter(); nf.fit(df); fit_s = time.perf_counter() - t
+    t = time.perf_counter(); fc = nf.predict(); pred_s = time.perf_counter() - t
+    assert len(fc) == n * CONFIG['h'] and fc['LSTM'].notna().all()
+    return dict(fit_s=fit_s, prep_s=prep[0] if prep else float('nan'), predict_s=pred_s,
+                rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads())
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--large', action='store_true', help='also run 100k series')
+    ap.add_argument('--steps', type=int, default=100)
+    ap.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (default: torch default)')
+    ap.add_argument('--case', help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.case:
+        print(json.dumps(child(a.case, a.steps, a.threads))); sys.exit()
+    print(f'model: LSTM({", ".join(f"{k}={v}" for k, v in CONFIG.items())}), max_steps={a.steps}; 240 points/series')
+    print(f"{'case':16} {'fit s':>7} {'(prep s)':>9} {'predict s':>10} {'forecasts/s':>12} {'peak RSS MB':>12}")
+    for name in [c for c in CASES if a.large or not c.startswith('100k')]:
+        out = subprocess.run([sys.executable, __file__, '--case', name, '--steps', str(a.steps), '--threads', str(a.threads)],
+                             capture_output=True, text=True)
+        if out.returncode:
+            print(f'{name:16} FAILED: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}')
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{name:16} {r['fit_s']:7.1f} {r['prep_s']:9.2f} {r['predict_s']:10.2f} "
+              f"{CASES[name][0] / r['predict_s']:12.0f} {r['rss_mb']:12.0f}", flush=True)
+    print(f'torch threads: {r["threads"]}; load avg {os.getloadavg()[0]:.1f}' if 'r' in dir() else '')
