@@ -7,7 +7,7 @@ __all__ = ['LOCAL_SCALERS', 'BOXCOX_GRID', 'parse_freq', 'future_dates', 'check_
            'local_statistics', 'boxcox', 'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'PredictionIntervals',
            'conformal_quantile', 'polars_io']
 
-# %% ../nbs/core.ipynb #604c23a2
+# %% ../nbs/core.ipynb #0940d612
 import re
 import warnings
 
@@ -19,7 +19,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset
 
-# %% ../nbs/core.ipynb #8f1f371d
+# %% ../nbs/core.ipynb #beafdaa5
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -38,7 +38,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #497be3e6
+# %% ../nbs/core.ipynb #30ddee91
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -48,7 +48,7 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #2beb7884
+# %% ../nbs/core.ipynb #b0a4ea37
 def _fail(msg): raise ValueError(msg)
 
 def check_frame(df, # the user's frame
@@ -74,7 +74,7 @@ def check_frame(df, # the user's frame
         _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
               "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
-# %% ../nbs/core.ipynb #16d054bf
+# %% ../nbs/core.ipynb #1e9a9904
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -83,7 +83,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #3ba96122
+# %% ../nbs/core.ipynb #f89ba8de
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
@@ -103,7 +103,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #c2ba8518
+# %% ../nbs/core.ipynb #3838c4e8
 def _iqr(s): return s.quantile(0.75) - s.quantile(0.25)
 
 LOCAL_SCALERS = {  # name -> (shift, scale) of the grouped observed targets
@@ -124,7 +124,7 @@ def local_statistics(y: np.ndarray, # targets, NaN where missing or not to be us
     shift, scale = shift.reindex(range(n)).fillna(0.).to_numpy(), scale.reindex(range(n)).to_numpy()
     return shift, np.where(np.nan_to_num(scale) > 1e-8, scale, 1.)
 
-# %% ../nbs/core.ipynb #509cfc42
+# %% ../nbs/core.ipynb #7d1d6510
 BOXCOX_GRID = np.linspace(-1, 2, 61)
 
 def boxcox(y, lam):
@@ -147,7 +147,7 @@ def boxcox_lambdas(y: np.ndarray, # positive targets, NaN where not to be used
           + (lam - 1) * sumlog for lam in BOXCOX_GRID]
     return BOXCOX_GRID[np.nan_to_num(np.array(ll), nan=-np.inf).argmax(0)]
 
-# %% ../nbs/core.ipynb #7e7d7c46
+# %% ../nbs/core.ipynb #8998f886
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -170,7 +170,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #18010b3b
+# %% ../nbs/core.ipynb #871d2bb5
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -221,7 +221,7 @@ def _unscaled(dataset, values, series):
     z = values * dataset.y_scale[series] + dataset.y_shift[series]
     return z if dataset.y_lambda is None else inv_boxcox(z, dataset.y_lambda[series])
 
-# %% ../nbs/core.ipynb #94d686cd
+# %% ../nbs/core.ipynb #7d41e2d1
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -242,7 +242,7 @@ def fit(self: NeuralForecast,
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #78fab0eb
+# %% ../nbs/core.ipynb #fdf639e0
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -256,7 +256,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #3ae551cf
+# %% ../nbs/core.ipynb #55ea2c4b
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -290,7 +290,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #bb43186b
+# %% ../nbs/core.ipynb #3bf2eb45
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -318,7 +318,7 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
-# %% ../nbs/core.ipynb #df1b67e0
+# %% ../nbs/core.ipynb #f7525b77
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     series = np.searchsorted(dataset.indptr, rows, side='right') - 1
@@ -335,7 +335,7 @@ def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
     return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series) for m, fc in zip(self.models, forecasts)
             for j, suffix in enumerate(m.loss.output_names)}
 
-# %% ../nbs/core.ipynb #558042d9
+# %% ../nbs/core.ipynb #19186002
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -381,7 +381,7 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
-# %% ../nbs/core.ipynb #5ba406ed
+# %% ../nbs/core.ipynb #ad94be5d
 @patch
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
@@ -396,7 +396,7 @@ def predict_insample(self: NeuralForecast,
     return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
                      cols, self.id_col, self.time_col, self.target_col)
 
-# %% ../nbs/core.ipynb #e5cc4e65
+# %% ../nbs/core.ipynb #a324cfff
 @patch
 def save(self: NeuralForecast, path, overwrite: bool=False):
     "Write the fitted object to `path`."
@@ -413,7 +413,7 @@ def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
     return nf
 
-# %% ../nbs/core.ipynb #64e9d9ad
+# %% ../nbs/core.ipynb #e91fff8a
 class PredictionIntervals:
     "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
     METHODS = ('conformal_distribution', 'conformal_error')
@@ -433,7 +433,7 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
     k = min(int(np.ceil((n + 1) * level)), n)
     return np.sort(scores, axis=-1)[..., k - 1]
 
-# %% ../nbs/core.ipynb #982a7607
+# %% ../nbs/core.ipynb #77ebedfd
 @patch
 def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
@@ -462,7 +462,7 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
 def _check_level(lv):
     if not 0 < lv < 100: _fail(f"level values must be in (0, 100), got {lv}")
 
-# %% ../nbs/core.ipynb #e9a77e83
+# %% ../nbs/core.ipynb #546eccdb
 import functools, inspect
 
 def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'

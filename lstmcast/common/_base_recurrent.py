@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['forecast_targets', 'future_windows', 'pad_future', 'sample_windows', 'BaseRecurrent', 'quiet_lightning']
 
-# %% ../../nbs/common.base_recurrent.ipynb #39a6f5a8
+# %% ../../nbs/common.base_recurrent.ipynb #5b1adaf8
 import logging
 import warnings
 from contextlib import contextmanager
@@ -20,7 +20,7 @@ from ._scalers import TemporalNorm, SCALER_STATISTICS
 from ..losses.pytorch import MAE, check_loss_pair
 from ..tsdataset import TimeSeriesDataset, TimeSeriesDataModule
 
-# %% ../../nbs/common.base_recurrent.ipynb #810c0c37
+# %% ../../nbs/common.base_recurrent.ipynb #112f5837
 def forecast_targets(x: torch.Tensor, # `[..., T+h]`
                      h: int, # horizon
                     ) -> torch.Tensor: # `[..., T, h]`: row `t` holds `x[t+1:t+h+1]`
@@ -33,7 +33,7 @@ def future_windows(x: torch.Tensor, # `[..., T+h]`
     "The values from each of the first `T` steps to `h` steps after it."
     return x.unfold(-1, h + 1, 1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #b96ef7ad
+# %% ../../nbs/common.base_recurrent.ipynb #b45eec74
 def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`
                h: int, # steps to add
               ) -> torch.Tensor: # `[B, C, T+h]`
@@ -42,7 +42,7 @@ def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_ma
     padded[:, -1, -h:] = 0
     return padded
 
-# %% ../../nbs/common.base_recurrent.ipynb #c75c9935
+# %% ../../nbs/common.base_recurrent.ipynb #7f20d574
 def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`, series right-aligned
                    input_size: int, # steps of history per window
                    h: int, # horizon: steps kept after the window's last input
@@ -59,7 +59,7 @@ def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `availabl
     idx = end[:, None] + 1 + torch.arange(input_size + h, device=temporal.device)
     return padded.gather(2, idx[:, None, :].expand(B, C, -1))
 
-# %% ../../nbs/common.base_recurrent.ipynb #4f26047b
+# %% ../../nbs/common.base_recurrent.ipynb #553c2aa5
 def _check(ok, msg):
     if not ok: raise ValueError(msg)
 
@@ -80,7 +80,7 @@ def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, b
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
-# %% ../../nbs/common.base_recurrent.ipynb #ee4ab5db
+# %% ../../nbs/common.base_recurrent.ipynb #9afebab7
 class BaseRecurrent(pl.LightningModule):
     "Base of recurrent models: forecasts `h` steps from every time step; training, validation and prediction."
     SAMPLING_TYPE = 'recurrent'
@@ -130,7 +130,7 @@ class BaseRecurrent(pl.LightningModule):
 
     def __repr__(self): return self.alias or type(self).__name__
 
-# %% ../../nbs/common.base_recurrent.ipynb #d54a3b44
+# %% ../../nbs/common.base_recurrent.ipynb #b4a306fb
 @patch
 def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     "Find the model's columns in `dataset`, or say which are missing."
@@ -143,7 +143,7 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
 
-# %% ../../nbs/common.base_recurrent.ipynb #29365a41
+# %% ../../nbs/common.base_recurrent.ipynb #8b0e7f21
 @patch
 def _windows(self: BaseRecurrent,
              temporal: torch.Tensor, # `[B, C, T+h]`, last channel `available_mask`
@@ -175,7 +175,7 @@ def _windows(self: BaseRecurrent,
             'mask': forecast_targets(mask, h), 'insample_mask': mask[:, :T],
             'loc': self.scaler.x_shift[..., :1], 'scale': self.scaler.x_scale[..., :1]}
 
-# %% ../../nbs/common.base_recurrent.ipynb #f29b8978
+# %% ../../nbs/common.base_recurrent.ipynb #fe7a1ced
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
@@ -204,7 +204,7 @@ def _loss_value(self: BaseRecurrent, loss_fn, params, w):
     point = self.loss.output_names.index('-median' if '-median' in self.loss.output_names else '')
     return loss_fn(w['y'], cols[..., point], w['mask'], **extra)
 
-# %% ../../nbs/common.base_recurrent.ipynb #72adbb34
+# %% ../../nbs/common.base_recurrent.ipynb #89a77b21
 @patch(as_prop=True)
 def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in getattr(self.loss, 'extra_inputs', ())
 
@@ -223,7 +223,7 @@ def _forecast_params(self: BaseRecurrent, w, select, loc, scale):
         passes.append(self._to_original(select(self(w)), loc, scale))
     return torch.stack(passes, -1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #71f6eba9
+# %% ../../nbs/common.base_recurrent.ipynb #ce5f4bd3
 @patch
 def training_step(self: BaseRecurrent, batch, batch_idx):
     temporal = batch['temporal']
@@ -240,7 +240,7 @@ def training_step(self: BaseRecurrent, batch, batch_idx):
     self.log('train_loss', loss.detach(), prog_bar=True, batch_size=len(temporal))
     return loss
 
-# %% ../../nbs/common.base_recurrent.ipynb #1f54771e
+# %% ../../nbs/common.base_recurrent.ipynb #901b49cc
 @patch
 def validation_step(self: BaseRecurrent, batch, batch_idx):
     temporal = batch['temporal']
@@ -254,7 +254,7 @@ def validation_step(self: BaseRecurrent, batch, batch_idx):
     self.log('valid_loss', loss, prog_bar=True, batch_size=len(temporal))
     return loss
 
-# %% ../../nbs/common.base_recurrent.ipynb #9760af0b
+# %% ../../nbs/common.base_recurrent.ipynb #2d976b24
 @patch
 def configure_optimizers(self: BaseRecurrent):
     opt = torch.optim.Adam(self.parameters(), lr=self.learning_rate)
@@ -263,7 +263,7 @@ def configure_optimizers(self: BaseRecurrent):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=0.5)
     return {'optimizer': opt, 'lr_scheduler': {'scheduler': sched, 'interval': 'step', 'frequency': 1}}
 
-# %% ../../nbs/common.base_recurrent.ipynb #6e871ef7
+# %% ../../nbs/common.base_recurrent.ipynb #24682670
 _LIGHTNING_LOGGERS = ['pytorch_lightning', 'lightning', 'lightning.pytorch', 'lightning_fabric']
 
 @contextmanager
@@ -282,7 +282,7 @@ def quiet_lightning():
     finally:
         for l, lv in zip(loggers, levels): l.setLevel(lv)
 
-# %% ../../nbs/common.base_recurrent.ipynb #0c387a03
+# %% ../../nbs/common.base_recurrent.ipynb #2fb3761d
 @patch
 def _make_trainer(self: BaseRecurrent, val_size: int):
     "A Lightning `Trainer` for `max_steps` steps, validating every `val_check_steps` when there is validation data."
@@ -292,6 +292,7 @@ def _make_trainer(self: BaseRecurrent, val_size: int):
     if val_size > 0: kw['val_check_interval'] = min(self.val_check_steps, self.max_steps)
     else: kw['limit_val_batches'] = 0
     kw.update(self.trainer_kwargs)
+    if not kw.pop('verbose', True): kw['enable_progress_bar'] = False   # verbose=False: not even a progress bar
     callbacks = list(kw.pop('callbacks', []))
     if self.early_stop_patience_steps > 0:
         callbacks.append(pl.callbacks.EarlyStopping('valid_loss', patience=self.early_stop_patience_steps))
@@ -305,7 +306,7 @@ def _reset_parameters(self: BaseRecurrent):
         if m is not self and hasattr(m, 'reset_parameters'): m.reset_parameters()
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
-# %% ../../nbs/common.base_recurrent.ipynb #c01e5902
+# %% ../../nbs/common.base_recurrent.ipynb #313d5e11
 @patch
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
@@ -335,7 +336,7 @@ def fit(self: BaseRecurrent,
     self.fitted = True
     return self
 
-# %% ../../nbs/common.base_recurrent.ipynb #fc61c6da
+# %% ../../nbs/common.base_recurrent.ipynb #1ec17a4f
 def _last_origin(params):
     "Forecasts from the last origin: `[B, T, h, ...] -> [B, h, ...]`, for a tensor or a tuple of them."
     return tuple(p[:, -1] for p in params) if isinstance(params, tuple) else params[:, -1]
@@ -362,7 +363,7 @@ def predict(self: BaseRecurrent,
     self.train(was_training)
     return torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #dd32e77d
+# %% ../../nbs/common.base_recurrent.ipynb #7cf00101
 def _take(params, idx):
     "Select rows `idx` of a tensor or of each tensor of a tuple."
     return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
@@ -398,7 +399,7 @@ def predict_insample(self: BaseRecurrent,
     _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps: nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #890eafa0
+# %% ../../nbs/common.base_recurrent.ipynb #2d58e48c
 class _Echo(BaseRecurrent):
     "Linear forecasts from the last two scaled values and the exogenous inputs (for tests)."
     def __init__(self, h, **kw):
