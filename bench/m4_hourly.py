@@ -81,7 +81,8 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, help='torch.set_num_threads (default: torch default)')
     a = ap.parse_args()
     if not DATA.is_dir():
-        print(f'SKIPPED: M4 data folder {DATA} is absent (see the project README for where it comes from)'); sys.exit()
+        print(f'SKIPPED: M4 data folder {DATA} is absent: it needs Hourly-train.csv and '
+              'Hourly-test.csv from the public Mcompetitions/M4-methods repository (Dataset/Train, Dataset/Test)'); sys.exit()
     warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     import torch
     if a.threads: torch.set_num_threads(a.threads)

@@ -1,36 +1,63 @@
 """Gains of candidate optimisations, each measured against the library as it is, in the same run.
 
-How: variants are applied by monkeypatching inside this process only (the library files are untouched), and each
-A/B pair is interleaved over --rounds rounds (default 8; the order rotates each round) so that load from other
-processes hits all of them alike; gains are paired (variant / baseline of the same round), median over rounds.
-  1. training step of the spec's example (per-step median from a callback, batch end to batch end), baseline vs
-     a) `self.log` made a no-op, b) also the per-step `torch.isfinite(loss)` check removed (a host sync on GPU),
-     c) torch.set_num_threads(1) vs the default.
-  2. predict on bench/panel.py's 10k panel: decoding only the last origin (`w['last_only']`, what predict asks
-     for) vs decoding every origin (the flag hidden from the model): median time of 3 calls and the peak RSS of
-     the call (VmHWM after resetting it through /proc/self/clear_refs), and the largest forecast difference.
-Run: python bench/optimisations.py [train|predict ...] [--rounds 8]
+How: variants are applied by monkeypatching inside this process only (the library files are untouched).
+The variants being compared run interleaved over --rounds rounds, with the order rotated each round. That way
+load from other processes hits all of them alike. Gains are paired: each variant's time over the baseline's in
+the same round, then the median over the rounds.
+  train    the spec example's training step (per-step median from a callback, batch end to batch end), baseline
+           vs a) `self.log` made a no-op, b) also no per-step `torch.isfinite(loss)` check (a host sync on a
+           GPU), c) level shift from the level columns only (see `lean_transform`), d) 1 thread vs the default.
+  predict  bench/panel.py's 10k panel: decoding only the last origin (`w['last_only']`, as predict asks) vs
+           every origin (the flag hidden from the model), and the lean level shift. Reports the median time of
+           3 calls, the peak RSS during the call (VmHWM reset through /proc/self/clear_refs) and the largest
+           forecast difference.
+  prep     100k-series frame: the data checks `NeuralForecast.fit` makes (groupby sortedness, `duplicated`,
+           sort of sorted data) vs vectorised neighbour checks that give the same answers.
+Run: python bench/optimisations.py [train|predict|prep ...] [--rounds 8]
 """
 import argparse, statistics, sys, time, types, warnings, logging
 from pathlib import Path
 import numpy as np, torch
-import lstmcast.common._base_recurrent as br
+import lstmcast.common._base_recurrent as br, lstmcast.common._scalers as sc
 from lstmcast import NeuralForecast
 from lstmcast.models import LSTM
 sys.path.insert(0, str(Path(__file__).parent))
 from floor import lstmcast_fit
 from panel import panel, CONFIG
+TRANSFORM, FORWARD = sc.TemporalNorm.transform, LSTM.forward
 
 
-def train_variant(name, steps=120):
-    "Median step time (ms) of a fit of the spec's example with variant `name` applied for its duration."
+def lean_transform(self, x, mask=None, level_mask=None):
+    "As `TemporalNorm.transform` for 'robust', but the level shift is a median over the level columns only."
+    if level_mask is None or self.scaler_type != 'robust': return TRANSFORM(self, x, mask, level_mask)
+    shift, scale = sc.robust_statistics(x, mask, self.dim, self.eps)
+    level = sc._observed(x, level_mask) & sc._observed(x, mask)
+    cols = level.any(0).any(-1).nonzero()                            # time is dim 1: first column with a level point
+    c0 = int(cols[0]) if len(cols) else 0
+    lv = level[:, c0:]
+    self.x_shift = torch.where(lv.any(1, keepdim=True), sc.masked_median(x[:, c0:], lv, 1), shift)
+    self.x_scale = scale
+    return self.scale(x)
+
+
+def all_origins(self, w):
+    "LSTM.forward with the `last_only` request hidden, so every origin is decoded (the old behaviour)."
+    return FORWARD(self, {k: v for k, v in w.items() if k != 'last_only'})
+
+
+def variant(name):
+    "Apply variant `name`; return a function that undoes it."
     log, brtorch, threads = br.BaseRecurrent.log, br.torch, torch.get_num_threads()
-    if name in ('no log', 'no log, no isfinite'): br.BaseRecurrent.log = lambda self, *a, **k: None
+    if name.startswith('no log'): br.BaseRecurrent.log = lambda self, *a, **k: None
     if name == 'no log, no isfinite':            # the module sees a torch whose isfinite(loss) is always True
         br.torch = types.SimpleNamespace(**{k: getattr(torch, k) for k in dir(torch)}); br.torch.isfinite = lambda x: True
+    if name == 'lean level shift': sc.TemporalNorm.transform = lean_transform
+    if name == 'decode every origin': LSTM.forward = all_origins
     if name == '1 thread': torch.set_num_threads(1)
-    try: return statistics.median(lstmcast_fit(steps)[1][10:])
-    finally: br.BaseRecurrent.log, br.torch = log, brtorch; torch.set_num_threads(threads)
+    def undo():
+        br.BaseRecurrent.log, br.torch, sc.TemporalNorm.transform, LSTM.forward = log, brtorch, TRANSFORM, FORWARD
+        torch.set_num_threads(threads)
+    return undo
 
 
 def peak_rss_mb(fn):
@@ -41,45 +68,58 @@ def peak_rss_mb(fn):
     return out, secs, int(hwm.split()[1]) / 1024
 
 
-def all_origins(forward):
-    "LSTM.forward with the `last_only` request hidden, so every origin is decoded (the old behaviour)."
-    def fwd(self, w): return forward(self, {k: v for k, v in w.items() if k != 'last_only'})
-    return fwd
+def ab(names, measure, rounds):
+    "Interleaved, order-rotating rounds of `measure()` under each variant; {name: [results]}."
+    res = {n: [] for n in names}
+    for r in range(rounds):
+        for n in names[r % len(names):] + names[:r % len(names)]:
+            undo = variant(n)
+            try: res[n].append(measure())
+            finally: undo()
+    return res
+
+
+def timed(fn):
+    t = time.perf_counter(); out = fn(); return out, time.perf_counter() - t
 
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('parts', nargs='*', default=['train', 'predict'])
+    ap.add_argument('parts', nargs='*', default=['train', 'predict', 'prep'])
     ap.add_argument('--rounds', type=int, default=8)
     a = ap.parse_args()
     warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     print(f'torch threads {torch.get_num_threads()} (default)')
     if 'train' in a.parts:
-        names = ['baseline', 'no log', 'no log, no isfinite', '1 thread']
+        names = ['baseline', 'no log', 'no log, no isfinite', 'lean level shift', '1 thread']
         lstmcast_fit(5)
-        ms = {n: [] for n in names}
-        for r in range(a.rounds):                                   # rotate the order: no variant always runs first
-            for n in names[r % 4:] + names[:r % 4]: ms[n].append(train_variant(n))
-            print(f'  round {r}: ' + ', '.join(f'{n} {ms[n][-1]:.2f}' for n in names), flush=True)
-        print('training step, spec example: median ms/step over rounds; gain = median over rounds of 1 - variant/baseline')
+        ms = ab(names, lambda: statistics.median(lstmcast_fit(120)[1][10:]), a.rounds)
+        print(f'training step, spec example ({a.rounds} rounds): median ms/step; gain = median of 1 - variant/baseline')
         for n in names:
             gain = statistics.median(1 - v / b for v, b in zip(ms[n], ms['baseline']))
             print(f'  {n:22} {statistics.median(ms[n]):7.2f} ms  gain {gain * 100:+6.1f}%')
     if 'predict' in a.parts:
         nf = NeuralForecast([LSTM(input_size=24, max_steps=20, **CONFIG)], freq='MS'); nf.fit(panel(10_000))
-        last, every = LSTM.forward, all_origins(LSTM.forward)
-        res = {'last origin': [], 'every origin': []}; fc = {}
         nf.predict()                                                # warm-up
-        for r in range(min(a.rounds, 3)):
-            for name, fwd in [('last origin', last), ('every origin', every)]:
-                LSTM.forward = fwd
-                try: fc[name], secs, rss = peak_rss_mb(nf.predict)
-                finally: LSTM.forward = last
-                res[name].append((secs, rss))
-        print(f'predict, 10k series x 240 (median of {min(a.rounds, 3)}):')
-        for name, v in res.items():
-            print(f'  decode {name:13} {statistics.median(s for s, _ in v):7.2f} s   peak RSS during the call '
-                  f'{statistics.median(m for _, m in v):7.0f} MB')
-        ratio = statistics.median(s for s, _ in res['every origin']) / statistics.median(s for s, _ in res['last origin'])
-        diff = np.abs(fc['last origin']['LSTM'].to_numpy() - fc['every origin']['LSTM'].to_numpy()).max()
-        print(f'  speed-up {ratio:.2f}x; largest forecast difference {diff:.2e}')
+        names = ['baseline', 'decode every origin', 'lean level shift']
+        res = ab(names, lambda: peak_rss_mb(nf.predict), min(a.rounds, 3))
+        print(f'predict, 10k series x 240 (median of {min(a.rounds, 3)}); baseline decodes the last origin only:')
+        for n in names:
+            diff = np.abs(res[n][-1][0]['LSTM'].to_numpy() - res['baseline'][-1][0]['LSTM'].to_numpy()).max()
+            ratio = statistics.median(v[1] / b[1] for v, b in zip(res[n], res['baseline']))
+            print(f'  {n:20} {statistics.median(v[1] for v in res[n]):6.2f} s  {ratio:5.2f}x baseline time  peak RSS '
+                  f'{statistics.median(v[2] for v in res[n]):6.0f} MB  max forecast diff {diff:.1e}')
+    if 'prep' in a.parts:
+        df = panel(100_000); ids, ds = df['unique_id'].to_numpy(), df['ds'].to_numpy()
+        same = ids[1:] == ids[:-1]
+        print(f'data checks on {len(df):,} rows (100k series x 240), library call vs vectorised, seconds:')
+        for what, lib, vec in [
+                ('sorted by time in each id', lambda: df.groupby('unique_id', sort=False)['ds'].is_monotonic_increasing.all(),
+                 lambda: df['unique_id'].is_monotonic_increasing and not (same & (ds[1:] < ds[:-1])).any()),
+                ('duplicated (id, ds)', lambda: df.duplicated(['unique_id', 'ds']).any(),
+                 lambda: (same & (ds[1:] == ds[:-1])).any()),
+                ('sort_values of sorted data', lambda: df.sort_values(['unique_id', 'ds'], kind='stable'), lambda: None)]:
+            (x, tl), (y, tv) = timed(lib), timed(vec)
+            print(f'  {what:28} {tl:6.2f} vs {tv:6.3f}' + ('' if y is None else f'  (same answer: {bool(x) == bool(y)})'))
+        nf = NeuralForecast([LSTM(input_size=24, max_steps=1, **CONFIG)], freq='MS')
+        print(f'  whole NeuralForecast._dataset: {timed(lambda: nf._dataset(df, None, "unique_id", "ds", "y"))[1]:.2f} s')
