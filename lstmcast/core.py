@@ -7,7 +7,7 @@ __all__ = ['LOCAL_SCALERS', 'BOXCOX_GRID', 'parse_freq', 'future_dates', 'check_
            'local_statistics', 'boxcox', 'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'PredictionIntervals',
            'conformal_quantile', 'polars_io']
 
-# %% ../nbs/core.ipynb #0940d612
+# %% ../nbs/core.ipynb #88ba74ff
 import re
 import warnings
 
@@ -19,7 +19,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset
 
-# %% ../nbs/core.ipynb #beafdaa5
+# %% ../nbs/core.ipynb #20a8b871
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -38,7 +38,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #30ddee91
+# %% ../nbs/core.ipynb #273d0042
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -48,7 +48,7 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #b0a4ea37
+# %% ../nbs/core.ipynb #f0219ba0
 def _fail(msg): raise ValueError(msg)
 
 def check_frame(df, # the user's frame
@@ -74,7 +74,7 @@ def check_frame(df, # the user's frame
         _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
               "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
-# %% ../nbs/core.ipynb #1e9a9904
+# %% ../nbs/core.ipynb #a42731f3
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -83,7 +83,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #f89ba8de
+# %% ../nbs/core.ipynb #98a12c03
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
@@ -103,7 +103,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #3838c4e8
+# %% ../nbs/core.ipynb #6ba290bb
 def _iqr(s): return s.quantile(0.75) - s.quantile(0.25)
 
 LOCAL_SCALERS = {  # name -> (shift, scale) of the grouped observed targets
@@ -124,7 +124,7 @@ def local_statistics(y: np.ndarray, # targets, NaN where missing or not to be us
     shift, scale = shift.reindex(range(n)).fillna(0.).to_numpy(), scale.reindex(range(n)).to_numpy()
     return shift, np.where(np.nan_to_num(scale) > 1e-8, scale, 1.)
 
-# %% ../nbs/core.ipynb #7d1d6510
+# %% ../nbs/core.ipynb #24fd7863
 BOXCOX_GRID = np.linspace(-1, 2, 61)
 
 def boxcox(y, lam):
@@ -147,7 +147,7 @@ def boxcox_lambdas(y: np.ndarray, # positive targets, NaN where not to be used
           + (lam - 1) * sumlog for lam in BOXCOX_GRID]
     return BOXCOX_GRID[np.nan_to_num(np.array(ll), nan=-np.inf).argmax(0)]
 
-# %% ../nbs/core.ipynb #8998f886
+# %% ../nbs/core.ipynb #753fd847
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -170,7 +170,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #871d2bb5
+# %% ../nbs/core.ipynb #5e88cae5
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -221,7 +221,7 @@ def _unscaled(dataset, values, series):
     z = values * dataset.y_scale[series] + dataset.y_shift[series]
     return z if dataset.y_lambda is None else inv_boxcox(z, dataset.y_lambda[series])
 
-# %% ../nbs/core.ipynb #7d41e2d1
+# %% ../nbs/core.ipynb #4b563e63
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -231,18 +231,25 @@ def fit(self: NeuralForecast,
         time_col: str='ds', # column of time stamps (or integer indices)
         target_col: str='y', # column to forecast
         prediction_intervals=None, # a `PredictionIntervals`: calibrate conformal intervals for `predict(level=...)`
+        ckpt_path: str|dict|None=None, # a Lightning checkpoint to resume an interrupted fit; several models: {alias: path}
        ):
     "Train every model on the series of `df`."
+    if ckpt_path is not None and not isinstance(ckpt_path, dict):
+        if len(self.models) > 1:
+            raise ValueError("with several models, pass ckpt_path as a dict {model alias: checkpoint path}")
+        ckpt_path = {repr(self.models[0]): ckpt_path}
+    unknown = set(ckpt_path or {}) - {repr(m) for m in self.models}
+    if unknown: raise ValueError(f"ckpt_path names {sorted(unknown)}, which are not among the models {self.models}")
     self._conformal = {}
     if prediction_intervals is not None: self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
     self.time_dtype = df[time_col].dtype
-    for m in self.models: m.fit(self.dataset, val_size=val_size)
+    for m in self.models: m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)))
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #fdf639e0
+# %% ../nbs/core.ipynb #995af33b
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -256,7 +263,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #55ea2c4b
+# %% ../nbs/core.ipynb #c26a2c70
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -290,7 +297,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #3bf2eb45
+# %% ../nbs/core.ipynb #5bf0fac8
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -318,7 +325,7 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
-# %% ../nbs/core.ipynb #f7525b77
+# %% ../nbs/core.ipynb #efb2c111
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     series = np.searchsorted(dataset.indptr, rows, side='right') - 1
@@ -335,7 +342,7 @@ def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
     return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series) for m, fc in zip(self.models, forecasts)
             for j, suffix in enumerate(m.loss.output_names)}
 
-# %% ../nbs/core.ipynb #19186002
+# %% ../nbs/core.ipynb #aa2d5f7b
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -381,7 +388,7 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
-# %% ../nbs/core.ipynb #ad94be5d
+# %% ../nbs/core.ipynb #ca4fe8f3
 @patch
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
@@ -396,7 +403,7 @@ def predict_insample(self: NeuralForecast,
     return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
                      cols, self.id_col, self.time_col, self.target_col)
 
-# %% ../nbs/core.ipynb #a324cfff
+# %% ../nbs/core.ipynb #29d9039b
 @patch
 def save(self: NeuralForecast, path, overwrite: bool=False):
     "Write the fitted object to `path`."
@@ -413,7 +420,7 @@ def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
     return nf
 
-# %% ../nbs/core.ipynb #e91fff8a
+# %% ../nbs/core.ipynb #2033ecb8
 class PredictionIntervals:
     "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
     METHODS = ('conformal_distribution', 'conformal_error')
@@ -433,7 +440,7 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
     k = min(int(np.ceil((n + 1) * level)), n)
     return np.sort(scores, axis=-1)[..., k - 1]
 
-# %% ../nbs/core.ipynb #77ebedfd
+# %% ../nbs/core.ipynb #01ce0b5e
 @patch
 def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
@@ -462,7 +469,7 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
 def _check_level(lv):
     if not 0 < lv < 100: _fail(f"level values must be in (0, 100), got {lv}")
 
-# %% ../nbs/core.ipynb #546eccdb
+# %% ../nbs/core.ipynb #61d77ee2
 import functools, inspect
 
 def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'
