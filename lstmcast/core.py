@@ -7,7 +7,7 @@ __all__ = ['LOCAL_SCALERS', 'BOXCOX_GRID', 'parse_freq', 'future_dates', 'check_
            'local_statistics', 'boxcox', 'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'PredictionIntervals',
            'conformal_quantile', 'polars_io']
 
-# %% ../nbs/core.ipynb #88ba74ff
+# %% ../nbs/core.ipynb #a526e08b
 import re
 import warnings
 
@@ -17,9 +17,9 @@ import torch
 from fastcore.basics import patch
 from pandas.tseries.frequencies import to_offset
 
-from .tsdataset import TimeSeriesDataset
+from .tsdataset import TimeSeriesDataset, is_sorted, sort_panel
 
-# %% ../nbs/core.ipynb #20a8b871
+# %% ../nbs/core.ipynb #cf42eb16
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -38,7 +38,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #273d0042
+# %% ../nbs/core.ipynb #6d213b13
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -48,8 +48,9 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #f0219ba0
+# %% ../nbs/core.ipynb #f88fbabb
 def _fail(msg): raise ValueError(msg)
+def _label(index, pos): return getattr(index[pos], 'item', lambda: index[pos])()   # a row label, as plain Python
 
 def check_frame(df, # the user's frame
                 name: str, # how the error messages call it ('df', 'futr_df', ...)
@@ -67,14 +68,18 @@ def check_frame(df, # the user's frame
             _fail(f"column {c!r} of {name} must be numeric, got dtype {df[c].dtype}")
         bad = ~np.isfinite(df[c].to_numpy(np.float64))
         if bad.any(): _fail(f"column {c!r} of {name} has {bad.sum()} NaN or infinite value(s), e.g. at row "
-                            f"{df.index[bad.argmax()]!r}; fill or drop them")
+                            f"{_label(df.index, bad.argmax())!r}; fill or drop them")
     keys = list(dict.fromkeys([id_col, time_col]))      # a static frame is keyed by the id alone
-    if df.duplicated(keys).any():
-        dup = df.loc[df.duplicated(keys)].iloc[0]
+    if len(keys) == 2 and is_sorted(df, id_col, time_col):  # sorted: duplicates are neighbours (no hashing)
+        ids, t = df[id_col].to_numpy(), df[time_col].to_numpy()
+        dup = np.r_[False, (ids[1:] == ids[:-1]) & (t[1:] == t[:-1])]
+    else: dup = df.duplicated(keys).to_numpy()
+    if dup.any():
+        dup = df.iloc[dup.argmax()]
         _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
               "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
-# %% ../nbs/core.ipynb #a42731f3
+# %% ../nbs/core.ipynb #bbc3a012
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -83,19 +88,21 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #98a12c03
+# %% ../nbs/core.ipynb #efa1ee25
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
+    if ds.isna().any(): _fail(f"{time_col!r} has {ds.isna().sum()} missing time stamp(s), e.g. at row {_label(ds.index, ds.isna().argmax())!r}; every row needs one")
     if isinstance(freq, int):
         if not pd.api.types.is_integer_dtype(ds): _fail(f"freq={freq} (an integer) needs integer {time_col!r} values, got {ds.dtype}; pass a pandas alias such as 'D' for dates")
         prev, expected = ds.to_numpy()[:-1], ds.to_numpy()[:-1] + freq
     else:
         if not pd.api.types.is_datetime64_any_dtype(ds): _fail(f"{time_col!r} must hold timestamps for freq={freq.freqstr!r}, got {ds.dtype}; convert it with pd.to_datetime, or use an integer freq for integer indices")
-        stamps = pd.DatetimeIndex(ds.unique())
+        codes, stamps = pd.factorize(ds, use_na_sentinel=False)   # calendar arithmetic on the distinct stamps only
+        stamps = pd.DatetimeIndex(stamps)
         off = stamps[(stamps + freq) - freq != stamps]
         if len(off): _fail(f"{time_col!r} has dates off the grid of freq={freq.freqstr!r}, e.g. {off[0]}; pass the freq that matches your dates (e.g. 'MS' for month starts)")
-        prev = ds.to_numpy()[:-1]; expected = (pd.DatetimeIndex(prev) + freq).to_numpy()
+        expected = (stamps + freq).to_numpy()[codes[:-1]]
     same = df[id_col].to_numpy()[1:] == df[id_col].to_numpy()[:-1]
     gap = same & (ds.to_numpy()[1:] != expected)
     if gap.any():
@@ -103,7 +110,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #6ba290bb
+# %% ../nbs/core.ipynb #2066722b
 def _iqr(s): return s.quantile(0.75) - s.quantile(0.25)
 
 LOCAL_SCALERS = {  # name -> (shift, scale) of the grouped observed targets
@@ -124,7 +131,7 @@ def local_statistics(y: np.ndarray, # targets, NaN where missing or not to be us
     shift, scale = shift.reindex(range(n)).fillna(0.).to_numpy(), scale.reindex(range(n)).to_numpy()
     return shift, np.where(np.nan_to_num(scale) > 1e-8, scale, 1.)
 
-# %% ../nbs/core.ipynb #24fd7863
+# %% ../nbs/core.ipynb #5dce59bb
 BOXCOX_GRID = np.linspace(-1, 2, 61)
 
 def boxcox(y, lam):
@@ -147,7 +154,7 @@ def boxcox_lambdas(y: np.ndarray, # positive targets, NaN where not to be used
           + (lam - 1) * sumlog for lam in BOXCOX_GRID]
     return BOXCOX_GRID[np.nan_to_num(np.array(ll), nan=-np.inf).argmax(0)]
 
-# %% ../nbs/core.ipynb #753fd847
+# %% ../nbs/core.ipynb #a7ffff06
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -170,7 +177,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #5e88cae5
+# %% ../nbs/core.ipynb #3e100a76
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -188,7 +195,7 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
         check_frame(static_df, 'static_df', [id_col, *stat], stat, id_col, id_col)
         unknown = set(static_df[id_col]) - set(df[id_col])
         if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. {sorted(unknown, key=str)[:3]}; they are ignored")
-    df = df[[id_col, time_col, target_col, *temporal]].sort_values([id_col, time_col], kind='stable')
+    df = sort_panel(df[[id_col, time_col, target_col, *temporal]], id_col, time_col)
     check_time_grid(df, self.freq, id_col, time_col)
     dataset = TimeSeriesDataset.from_df(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
     dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
@@ -221,7 +228,7 @@ def _unscaled(dataset, values, series):
     z = values * dataset.y_scale[series] + dataset.y_shift[series]
     return z if dataset.y_lambda is None else inv_boxcox(z, dataset.y_lambda[series])
 
-# %% ../nbs/core.ipynb #4b563e63
+# %% ../nbs/core.ipynb #21ef8bd2
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -249,7 +256,7 @@ def fit(self: NeuralForecast,
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #995af33b
+# %% ../nbs/core.ipynb #b85d84e9
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -263,7 +270,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #c26a2c70
+# %% ../nbs/core.ipynb #26f051f7
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -297,7 +304,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #5bf0fac8
+# %% ../nbs/core.ipynb #35ba3235
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -325,7 +332,7 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
-# %% ../nbs/core.ipynb #efb2c111
+# %% ../nbs/core.ipynb #b81098f3
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     series = np.searchsorted(dataset.indptr, rows, side='right') - 1
@@ -342,7 +349,7 @@ def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
     return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series) for m, fc in zip(self.models, forecasts)
             for j, suffix in enumerate(m.loss.output_names)}
 
-# %% ../nbs/core.ipynb #aa2d5f7b
+# %% ../nbs/core.ipynb #efa16bca
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -388,7 +395,7 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
-# %% ../nbs/core.ipynb #ca4fe8f3
+# %% ../nbs/core.ipynb #c436d386
 @patch
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
@@ -403,7 +410,7 @@ def predict_insample(self: NeuralForecast,
     return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
                      cols, self.id_col, self.time_col, self.target_col)
 
-# %% ../nbs/core.ipynb #29d9039b
+# %% ../nbs/core.ipynb #22739886
 @patch
 def save(self: NeuralForecast, path, overwrite: bool=False):
     "Write the fitted object to `path`."
@@ -420,7 +427,7 @@ def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
     return nf
 
-# %% ../nbs/core.ipynb #2033ecb8
+# %% ../nbs/core.ipynb #057e0e29
 class PredictionIntervals:
     "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
     METHODS = ('conformal_distribution', 'conformal_error')
@@ -440,7 +447,7 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
     k = min(int(np.ceil((n + 1) * level)), n)
     return np.sort(scores, axis=-1)[..., k - 1]
 
-# %% ../nbs/core.ipynb #01ce0b5e
+# %% ../nbs/core.ipynb #f3314b5c
 @patch
 def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
@@ -469,7 +476,7 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
 def _check_level(lv):
     if not 0 < lv < 100: _fail(f"level values must be in (0, 100), got {lv}")
 
-# %% ../nbs/core.ipynb #61d77ee2
+# %% ../nbs/core.ipynb #c2c402cc
 import functools, inspect
 
 def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'

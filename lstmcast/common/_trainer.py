@@ -5,19 +5,20 @@
 # %% auto #0
 __all__ = ['quiet_lightning', 'Trainee', 'make_trainer', 'train']
 
-# %% ../../nbs/common.trainer.ipynb #a32389da
+# %% ../../nbs/common.trainer.ipynb #1e4b61d9
 import logging
 import signal
 import threading
 import warnings
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 import pytorch_lightning as pl
 
 from ..tsdataset import TimeSeriesDataset, TimeSeriesLoader, EndlessBatchSampler
 
-# %% ../../nbs/common.trainer.ipynb #603422e8
+# %% ../../nbs/common.trainer.ipynb #e1f9f7dd
 _LIGHTNING_LOGGERS = ['pytorch_lightning', 'lightning', 'lightning.pytorch', 'lightning_fabric']
 
 @contextmanager
@@ -31,12 +32,13 @@ def quiet_lightning():
             warnings.filterwarnings('ignore', message='.*does not have many workers.*')
             warnings.filterwarnings('ignore', message='.*number of training batches.*')
             warnings.filterwarnings('ignore', message='.*GPU available but not used.*')
+            warnings.filterwarnings('ignore', message='.*validation_step.*but have no.*val_dataloader.*')
             warnings.filterwarnings('ignore', message='.*LeafSpec.*')  # Lightning's own use of a deprecated torch API
             yield
     finally:
         for l, lv in zip(loggers, levels): l.setLevel(lv)
 
-# %% ../../nbs/common.trainer.ipynb #a74796e5
+# %% ../../nbs/common.trainer.ipynb #ca84550d
 class Trainee(pl.LightningModule):
     "Lightning's view of a model: its training and validation steps, logged, and its optimiser."
     def __init__(self, model: torch.nn.Module):
@@ -65,7 +67,7 @@ class Trainee(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint):
         if 'torch_rng_state' in checkpoint: torch.random.set_rng_state(checkpoint['torch_rng_state'])
 
-# %% ../../nbs/common.trainer.ipynb #1baf8ef1
+# %% ../../nbs/common.trainer.ipynb #ba0e258f
 def make_trainer(model, # a `BaseRecurrent`
                  val_size: int, # validation steps per series; 0: no validation
                 ) -> pl.Trainer:
@@ -86,7 +88,7 @@ def make_trainer(model, # a `BaseRecurrent`
         callbacks.append(pl.callbacks.TQDMProgressBar(refresh_rate=max(1, model.max_steps // 20)))  # ~20 updates
     return pl.Trainer(callbacks=callbacks, **kw)
 
-# %% ../../nbs/common.trainer.ipynb #a2bf049d
+# %% ../../nbs/common.trainer.ipynb #5a7f014e
 def train(model, # a `BaseRecurrent`, initialised
           dataset: TimeSeriesDataset, # the training series
           val_size: int=0, # last steps of each series used for validation
@@ -97,7 +99,8 @@ def train(model, # a `BaseRecurrent`, initialised
     if ckpt_path is not None:
         try: start = torch.load(ckpt_path, map_location='cpu', weights_only=False)['global_step']
         except FileNotFoundError: raise FileNotFoundError(f"no checkpoint at ckpt_path={str(ckpt_path)!r}") from None
-    sampler = EndlessBatchSampler(len(dataset), model.batch_size, model.random_seed, model.drop_last_loader, start)
+    trainable = np.flatnonzero(dataset.lengths - val_size - model.test_size >= 2)
+    sampler = EndlessBatchSampler(trainable, model.batch_size, model.random_seed, model.drop_last_loader, start)
     # a loader's own generator: each iter() of a DataLoader draws a seed, which must not move torch's global state
     loader = lambda **kw: TimeSeriesLoader(dataset, num_workers=model.num_workers_loader, generator=torch.Generator(), **kw)
     loaders = [loader(batch_sampler=sampler)] + ([loader(batch_size=model.valid_batch_size)] if val_size > 0 else [])
