@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['LOCAL_SCALERS', 'BOXCOX_GRID', 'parse_freq', 'future_dates', 'check_frame', 'check_target', 'check_time_grid',
-           'local_statistics', 'boxcox', 'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'PredictionIntervals',
-           'conformal_quantile', 'polars_io']
+           'local_statistics', 'boxcox', 'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'is_rank_zero',
+           'PredictionIntervals', 'conformal_quantile', 'polars_io']
 
 # %% ../nbs/core.ipynb #a526e08b
 import re
@@ -411,10 +411,18 @@ def predict_insample(self: NeuralForecast,
                      cols, self.id_col, self.time_col, self.target_col)
 
 # %% ../nbs/core.ipynb #22739886
+def is_rank_zero() -> bool:
+    "Whether this process has rank 0 in a distributed run (Lightning DDP, torchrun), or runs alone."
+    import os, torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank() == 0
+    # no process group (not yet, or no more): the launchers' variables, all 0 or unset on rank 0
+    return all(int(os.environ.get(k) or 0) == 0 for k in ('RANK', 'NODE_RANK', 'LOCAL_RANK'))
+
 @patch
 def save(self: NeuralForecast, path, overwrite: bool=False):
-    "Write the fitted object to `path`."
+    "Write the fitted object to `path`; under distributed training, only the process of rank 0 writes."
     from pathlib import Path
+    if not is_rank_zero(): return   # every process holds the same weights after a distributed fit
     path = Path(path)
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists: pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
