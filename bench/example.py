@@ -7,8 +7,12 @@ What it measures (per library, in its own `python -c` child so imports and RSS s
     airline1) and max_steps=200, progress bar off
   * predict: median of 20 `nf.predict(futr_df=Y_test_df)` calls on the fitted model (after one warm-up call)
   * peak RSS: `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the child at the end
-lstmcast is always run; `neuralforecast` only if it is importable (it is not a dependency), and then the ratios
-lstmcast / neuralforecast are printed.  Run: python bench/example.py [--steps 200] [--repeats 20] [--threads N]
+  * end to end: import + fit + the first predict call
+lstmcast is always run; `neuralforecast` only if it is importable (it is not a dependency) by this interpreter or by
+the one given with --nf-python (e.g. a separate venv: `python3 -m venv /tmp/nfvenv && /tmp/nfvenv/bin/pip install
+torch==2.13.0 neuralforecast==3.3.0`), and then the ratios lstmcast / neuralforecast are printed. neuralforecast
+gets freq='ME' (it rejects 'M' on pandas 3) and its own copy of the AirPassengers panel.
+Run: python bench/example.py [--steps 200] [--repeats 20] [--threads N] [--nf-python PATH]
 """
 import argparse, importlib.util, json, os, subprocess, sys
 
@@ -21,7 +25,7 @@ from {lib}.models import LSTM
 from {lib} import NeuralForecast
 t_import = time.perf_counter() - t0
 from {lib}.losses.pytorch import DistributionLoss
-from lstmcast.utils import AirPassengersPanel, AirPassengersStatic
+from {lib}.utils import AirPassengersPanel, AirPassengersStatic
 import torch
 if {threads}: torch.set_num_threads({threads})
 P = AirPassengersPanel
@@ -31,21 +35,22 @@ nf = NeuralForecast(models=[LSTM(h=12, input_size=-1, loss=DistributionLoss(dist
                                  scaler_type='robust', encoder_n_layers=2, encoder_hidden_size=128, context_size=10,
                                  decoder_hidden_size=128, decoder_layers=2, max_steps={steps},
                                  futr_exog_list=['y_[lag12]'], stat_exog_list=['airline1'],
-                                 enable_progress_bar=False)], freq='M')
+                                 enable_progress_bar=False)], freq={freq!r})
 t0 = time.perf_counter(); nf.fit(df=Y_train_df, static_df=AirPassengersStatic); t_fit = time.perf_counter() - t0
-nf.predict(futr_df=Y_test_df)
+t0 = time.perf_counter(); nf.predict(futr_df=Y_test_df); t_first = time.perf_counter() - t0
 ts = []
 for _ in range({repeats}):
     t0 = time.perf_counter(); fc = nf.predict(futr_df=Y_test_df); ts.append(time.perf_counter() - t0)
 mae = float((fc['LSTM'].to_numpy() - Y_test_df['y'].to_numpy()).__abs__().mean()) if 'LSTM' in fc else float('nan')
 print(json.dumps(dict(import_s=t_import, fit_s=t_fit, predict_ms=statistics.median(ts) * 1e3, mae=mae,
+                      end_to_end_s=t_import + t_fit + t_first,
                       rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads())))
 '''
 
 
-def run(lib, steps, repeats, threads):
-    out = subprocess.run([sys.executable, '-c', CHILD.format(lib=lib, steps=steps, repeats=repeats, threads=threads)],
-                         capture_output=True, text=True)
+def run(lib, steps, repeats, threads, python=sys.executable):
+    code = CHILD.format(lib=lib, steps=steps, repeats=repeats, threads=threads, freq='M' if lib == 'lstmcast' else 'ME')
+    out = subprocess.run([python, '-c', code], capture_output=True, text=True)
     if out.returncode: sys.exit(f'{lib} failed:\n{out.stderr[-3000:]}')
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -54,17 +59,20 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--steps', type=int, default=200); ap.add_argument('--repeats', type=int, default=20)
     ap.add_argument('--threads', type=int, default=0, help='torch.set_num_threads in the children (default: torch default)')
+    ap.add_argument('--nf-python', help='a Python interpreter that can import neuralforecast (default: this one, if it can)')
     a = ap.parse_args()
-    libs = ['lstmcast'] + (['neuralforecast'] if importlib.util.find_spec('neuralforecast') else [])
-    if len(libs) == 1: print('neuralforecast is not installed: lstmcast only (no ratios)')
-    res = {lib: run(lib, a.steps, a.repeats, a.threads) for lib in libs}
-    print(f"{'library':15} {'import s':>9} {'fit s':>7} {'predict ms':>11} {'peak RSS MB':>12} {'test MAE':>9} threads")
+    nf_python = a.nf_python or (sys.executable if importlib.util.find_spec('neuralforecast') else None)
+    if nf_python is None: print('neuralforecast is not installed: lstmcast only (no ratios); see --nf-python')
+    res = {'lstmcast': run('lstmcast', a.steps, a.repeats, a.threads)}
+    if nf_python: res['neuralforecast'] = run('neuralforecast', a.steps, a.repeats, a.threads, nf_python)
+    print(f"{'library':15} {'import s':>9} {'fit s':>7} {'predict ms':>11} {'end to end s':>13} {'peak RSS MB':>12} "
+          f"{'test MAE':>9} threads")
     for lib, r in res.items():
-        print(f"{lib:15} {r['import_s']:9.2f} {r['fit_s']:7.2f} {r['predict_ms']:11.1f} {r['rss_mb']:12.0f} "
-              f"{r['mae']:9.2f} {r['threads']}")
+        print(f"{lib:15} {r['import_s']:9.2f} {r['fit_s']:7.2f} {r['predict_ms']:11.1f} {r['end_to_end_s']:13.2f} "
+              f"{r['rss_mb']:12.0f} {r['mae']:9.2f} {r['threads']}")
     print(f'(fit = {a.steps} steps; predict = median of {a.repeats} calls on the fitted model; '
           f'load avg {os.getloadavg()[0]:.1f})')
     if 'neuralforecast' in res:
         l, n = res['lstmcast'], res['neuralforecast']
         print('ratio lstmcast / neuralforecast: ' + ', '.join(
-            f'{k} {l[k] / n[k]:.2f}x' for k in ('import_s', 'fit_s', 'predict_ms', 'rss_mb')))
+            f'{k} {l[k] / n[k]:.2f}x' for k in ('import_s', 'fit_s', 'predict_ms', 'end_to_end_s', 'rss_mb')))
