@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['forecast_targets', 'future_windows', 'pad_future', 'sample_windows', 'BaseRecurrent']
 
-# %% ../../nbs/common.base_recurrent.ipynb #62aae407
+# %% ../../nbs/common.base_recurrent.ipynb #fae1691e
 import warnings
 
 import numpy as np
@@ -17,7 +17,7 @@ from ._scalers import TemporalNorm, SCALER_STATISTICS
 from ..losses.pytorch import MAE, check_loss_pair
 from ..tsdataset import TimeSeriesDataset
 
-# %% ../../nbs/common.base_recurrent.ipynb #b4c037c6
+# %% ../../nbs/common.base_recurrent.ipynb #86a51fdf
 def forecast_targets(x: torch.Tensor, # `[..., T+h]`
                      h: int, # horizon
                     ) -> torch.Tensor: # `[..., T, h]`: row `t` holds `x[t+1:t+h+1]`
@@ -30,7 +30,7 @@ def future_windows(x: torch.Tensor, # `[..., T+h]`
     "The values from each of the first `T` steps to `h` steps after it."
     return x.unfold(-1, h + 1, 1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #5fa4d31a
+# %% ../../nbs/common.base_recurrent.ipynb #3dbd8d3a
 def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`
                h: int, # steps to add
               ) -> torch.Tensor: # `[B, C, T+h]`
@@ -39,7 +39,7 @@ def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_ma
     padded[:, -1, -h:] = 0
     return padded
 
-# %% ../../nbs/common.base_recurrent.ipynb #02799d3a
+# %% ../../nbs/common.base_recurrent.ipynb #0ff85db0
 def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`, series right-aligned
                    input_size: int, # steps of history per window
                    h: int, # horizon: steps kept after the window's last input
@@ -56,7 +56,7 @@ def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `availabl
     idx = end[:, None] + 1 + torch.arange(input_size + h, device=temporal.device)
     return padded.gather(2, idx[:, None, :].expand(B, C, -1))
 
-# %% ../../nbs/common.base_recurrent.ipynb #d794f4a3
+# %% ../../nbs/common.base_recurrent.ipynb #75c749af
 def _check(ok, msg):
     if not ok: raise ValueError(msg)
 
@@ -77,7 +77,7 @@ def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, b
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
-# %% ../../nbs/common.base_recurrent.ipynb #ba18c469
+# %% ../../nbs/common.base_recurrent.ipynb #3e801120
 class BaseRecurrent(torch.nn.Module):
     "Base of recurrent models: forecasts `h` steps from every time step; training, validation and prediction."
     SAMPLING_TYPE = 'recurrent'
@@ -129,7 +129,7 @@ class BaseRecurrent(torch.nn.Module):
     @property
     def device(self) -> torch.device: return next(self.parameters(), torch.empty(0)).device
 
-# %% ../../nbs/common.base_recurrent.ipynb #7adccea3
+# %% ../../nbs/common.base_recurrent.ipynb #2eeeab5f
 @patch
 def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     "Find the model's columns in `dataset`, or say which are missing."
@@ -142,7 +142,7 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
 
-# %% ../../nbs/common.base_recurrent.ipynb #9b80dfb1
+# %% ../../nbs/common.base_recurrent.ipynb #51f9bdc3
 @patch
 def _windows(self: BaseRecurrent,
              temporal: torch.Tensor, # `[B, C, T+h]`, last channel `available_mask`
@@ -174,7 +174,7 @@ def _windows(self: BaseRecurrent,
             'mask': forecast_targets(mask, h), 'insample_mask': mask[:, :T],
             'loc': self.scaler.x_shift[..., :1], 'scale': self.scaler.x_scale[..., :1]}
 
-# %% ../../nbs/common.base_recurrent.ipynb #e3238099
+# %% ../../nbs/common.base_recurrent.ipynb #c40e3421
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
@@ -203,7 +203,7 @@ def _loss_value(self: BaseRecurrent, loss_fn, params, w):
     point = self.loss.output_names.index('-median' if '-median' in self.loss.output_names else '')
     return loss_fn(w['y'], cols[..., point], w['mask'], **extra)
 
-# %% ../../nbs/common.base_recurrent.ipynb #be186f61
+# %% ../../nbs/common.base_recurrent.ipynb #7fcebade
 @patch(as_prop=True)
 def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in getattr(self.loss, 'extra_inputs', ())
 
@@ -222,7 +222,7 @@ def _forecast_params(self: BaseRecurrent, w, select, loc, scale):
         passes.append(self._to_original(select(self(w)), loc, scale))
     return torch.stack(passes, -1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #4d87f272
+# %% ../../nbs/common.base_recurrent.ipynb #5546232d
 @patch
 def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     "The training loss of a batch of series: forecasts from every origin of random windows (or whole histories)."
@@ -234,7 +234,7 @@ def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     if self.implicit_quantiles: self._give_quantile(w, self.loss.training_quantiles(len(temporal)).to(temporal))
     return self._loss_value(self.loss, self(w), w)
 
-# %% ../../nbs/common.base_recurrent.ipynb #c4dabab1
+# %% ../../nbs/common.base_recurrent.ipynb #8580cb1e
 @patch
 def validation_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     "The validation loss of a batch: forecasts of the `val_size` steps after the training cutoff."
@@ -247,7 +247,7 @@ def validation_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     if self.implicit_quantiles: self._give_quantile(w, temporal.new_full((len(temporal),), 0.5))   # validate the median
     return self._loss_value(self.valid_loss, self(w), w)
 
-# %% ../../nbs/common.base_recurrent.ipynb #f114f201
+# %% ../../nbs/common.base_recurrent.ipynb #95f89eac
 @patch
 def configure_optimizers(self: BaseRecurrent):
     "Adam, with the learning rate halved `num_lr_decays` times at even intervals (in Lightning's format)."
@@ -257,14 +257,14 @@ def configure_optimizers(self: BaseRecurrent):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=0.5)
     return {'optimizer': opt, 'lr_scheduler': {'scheduler': sched, 'interval': 'step', 'frequency': 1}}
 
-# %% ../../nbs/common.base_recurrent.ipynb #743c5df8
+# %% ../../nbs/common.base_recurrent.ipynb #00c29a7f
 @patch
 def _reset_parameters(self: BaseRecurrent):
     for m in self.modules():
         if m is not self and hasattr(m, 'reset_parameters'): m.reset_parameters()
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
-# %% ../../nbs/common.base_recurrent.ipynb #b2d6a352
+# %% ../../nbs/common.base_recurrent.ipynb #d1911c81
 @patch
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
@@ -277,7 +277,7 @@ def fit(self: BaseRecurrent,
     _check(self.early_stop_patience_steps <= 0 or val_size > 0,
            "early_stop_patience_steps needs validation data: pass val_size > 0 to fit")
     _check(dataset.max_size > val_size + test_size + 1,
-           f"the series are too short: the longest has {dataset.max_size} steps, but val_size + test_size = "
+           f"the series are too short: the longest has {dataset.max_size} step(s), but val_size + test_size = "
            f"{val_size + test_size} leaves fewer than 2 to train on")
     self._set_columns(dataset)
     self.val_size, self.test_size = int(val_size), int(test_size)
@@ -292,7 +292,7 @@ def fit(self: BaseRecurrent,
     self.fitted = True
     return self
 
-# %% ../../nbs/common.base_recurrent.ipynb #9c0b438b
+# %% ../../nbs/common.base_recurrent.ipynb #d88eb82d
 def _last_origin(params):
     "Forecasts from the last origin: `[B, T, h, ...] -> [B, h, ...]`, for a tensor or a tuple of them."
     return tuple(p[:, -1] for p in params) if isinstance(params, tuple) else params[:, -1]
@@ -319,7 +319,7 @@ def predict(self: BaseRecurrent,
     self.train(was_training)
     return torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #78784e3b
+# %% ../../nbs/common.base_recurrent.ipynb #1153fa22
 def _take(params, idx):
     "Select rows `idx` of a tensor or of each tensor of a tuple."
     return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
@@ -355,7 +355,7 @@ def predict_insample(self: BaseRecurrent,
     _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps: nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #c94fb65b
+# %% ../../nbs/common.base_recurrent.ipynb #5213376c
 class _Echo(BaseRecurrent):
     "Linear forecasts from the last two scaled values and the exogenous inputs (for tests)."
     def __init__(self, h, **kw):
