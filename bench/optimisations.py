@@ -5,20 +5,22 @@ The variants being compared run interleaved over --rounds rounds, with the order
 load from other processes hits all of them alike. Gains are paired: each variant's time over the baseline's in
 the same round, then the median over the rounds.
   train    the spec example's training step (per-step median from a callback, batch end to batch end), baseline
-           vs a) `self.log` made a no-op, b) also no per-step `torch.isfinite(loss)` check (a host sync on a
+           (no `self.log` when no progress bar or logger reads it: the library's default since the Trainee split)
+           vs a) `self.log` every step, as before, b) no per-step `torch.isfinite(loss)` check (a host sync on a
            GPU), c) level shift from the level columns only (see `lean_transform`), d) 1 thread vs the default.
   predict  bench/panel.py's 10k panel: decoding only the last origin (`w['last_only']`, as predict asks) vs
            every origin (the flag hidden from the model), and the lean level shift. Reports the median time of
            3 calls, the peak RSS during the call (VmHWM reset through /proc/self/clear_refs) and the largest
            forecast difference.
-  prep     100k-series frame: the data checks `NeuralForecast.fit` makes (groupby sortedness, `duplicated`,
-           sort of sorted data) vs vectorised neighbour checks that give the same answers.
+  prep     100k-series frame: the data checks `NeuralForecast.fit` used to make (groupby sortedness,
+           `duplicated`, sort of sorted data) vs the vectorised neighbour checks it makes now (same answers), and
+           the whole `NeuralForecast._dataset` as it is.
 Run: python bench/optimisations.py [train|predict|prep ...] [--rounds 8]
 """
 import argparse, statistics, sys, time, types, warnings, logging
 from pathlib import Path
 import numpy as np, torch
-import lstmcast.common._base_recurrent as br, lstmcast.common._scalers as sc
+import lstmcast.common._trainer as tr, lstmcast.common._scalers as sc
 from lstmcast import NeuralForecast
 from lstmcast.models import LSTM
 sys.path.insert(0, str(Path(__file__).parent))
@@ -47,15 +49,15 @@ def all_origins(self, w):
 
 def variant(name):
     "Apply variant `name`; return a function that undoes it."
-    log, brtorch, threads = br.BaseRecurrent.log, br.torch, torch.get_num_threads()
-    if name.startswith('no log'): br.BaseRecurrent.log = lambda self, *a, **k: None
-    if name == 'no log, no isfinite':            # the module sees a torch whose isfinite(loss) is always True
-        br.torch = types.SimpleNamespace(**{k: getattr(torch, k) for k in dir(torch)}); br.torch.isfinite = lambda x: True
+    start, trtorch, threads = tr.Trainee.on_train_start, tr.torch, torch.get_num_threads()
+    if name == 'log every step': tr.Trainee.on_train_start = lambda self: None       # log_train stays True
+    if name == 'no isfinite':                    # the module sees a torch whose isfinite(loss) is always True
+        tr.torch = types.SimpleNamespace(**{k: getattr(torch, k) for k in dir(torch)}); tr.torch.isfinite = lambda x: True
     if name == 'lean level shift': sc.TemporalNorm.transform = lean_transform
     if name == 'decode every origin': LSTM.forward = all_origins
     if name == '1 thread': torch.set_num_threads(1)
     def undo():
-        br.BaseRecurrent.log, br.torch, sc.TemporalNorm.transform, LSTM.forward = log, brtorch, TRANSFORM, FORWARD
+        tr.Trainee.on_train_start, tr.torch, sc.TemporalNorm.transform, LSTM.forward = start, trtorch, TRANSFORM, FORWARD
         torch.set_num_threads(threads)
     return undo
 
@@ -91,7 +93,7 @@ if __name__ == '__main__':
     warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     print(f'torch threads {torch.get_num_threads()} (default)')
     if 'train' in a.parts:
-        names = ['baseline', 'no log', 'no log, no isfinite', 'lean level shift', '1 thread']
+        names = ['baseline', 'log every step', 'no isfinite', 'lean level shift', '1 thread']
         lstmcast_fit(5)
         ms = ab(names, lambda: statistics.median(lstmcast_fit(120)[1][10:]), a.rounds)
         print(f'training step, spec example ({a.rounds} rounds): median ms/step; gain = median of 1 - variant/baseline')

@@ -7,10 +7,13 @@ What it measures
   fresh subprocess, so its peak RSS (`ru_maxrss`) is its own; the frame is built before any timer starts.
   * fit: `nf.fit(df)`, max_steps=100 steps (prep = the part of it spent in `NeuralForecast._dataset`:
     checks, sort, time-grid check, tensor build)
-  * predict: one `nf.predict()` of all N series (inference_input_size=-1, valid_batch_size=1024)
-  * forecasts/s = N / predict seconds (one forecast = one series' h=12 steps)
-The model config is printed (a small LSTM, MAE loss, robust scaler).
-Run: python bench/panel.py [--large] [--steps 100] [--threads N]
+  * predict: one `nf.predict()` of all N series reading all history (inference_input_size=-1, valid_batch_size
+    1024), then one reading the last 24 steps (inference_input_size=24, set on the fitted model)
+  * forecasts/s = N / predict seconds (one forecast = one series' h=12 steps), for the full-history predict
+The model config is printed (a small LSTM, MAE loss, robust scaler).  With --nf-python PATH (an interpreter that
+can import neuralforecast), every case also runs neuralforecast's LSTM with the same config, and the ratios
+lstmcast / neuralforecast of the same run are printed.
+Run: python bench/panel.py [--large] [--steps 100] [--threads N] [--nf-python PATH]
 """
 import argparse, json, os, resource, subprocess, sys, time
 
@@ -33,12 +36,12 @@ def panel(n, T=240, seed=0):
                          'y': y.ravel().astype('float32')})
 
 
-def child(name, steps, threads):
-    import logging, warnings; warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
+def child(name, steps, threads, lib='lstmcast'):
+    import importlib, logging, warnings; warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     import torch
     if threads: torch.set_num_threads(threads)
-    from lstmcast import NeuralForecast
-    from lstmcast.models import LSTM
+    NeuralForecast = importlib.import_module(lib).NeuralForecast
+    LSTM = importlib.import_module(f'{lib}.models').LSTM
     n, input_size = CASES[name]
     df = panel(n)
     nf = NeuralForecast(models=[LSTM(input_size=input_size, max_steps=steps, **CONFIG)], freq='MS')
@@ -51,28 +54,40 @@ def child(name, steps, threads):
     t = time.perf_counter(); nf.fit(df); fit_s = time.perf_counter() - t
     t = time.perf_counter(); fc = nf.predict(); pred_s = time.perf_counter() - t
     assert len(fc) == n * CONFIG['h'] and fc['LSTM'].notna().all()
-    return dict(fit_s=fit_s, prep_s=prep[0] if prep else float('nan'), predict_s=pred_s,
+    nf.models[0].inference_input_size = 24
+    t = time.perf_counter(); nf.predict(); pred24_s = time.perf_counter() - t
+    return dict(fit_s=fit_s, prep_s=prep[0] if prep else float('nan'), predict_s=pred_s, predict24_s=pred24_s,
                 rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads())
 
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--large', action='store_true', help='also run 100k series')
+    ap.add_argument('--only', help='comma-separated case names to run (default: all)')
     ap.add_argument('--steps', type=int, default=100)
     ap.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (default: torch default)')
-    ap.add_argument('--case', help=argparse.SUPPRESS)
+    ap.add_argument('--nf-python', help='an interpreter that can import neuralforecast: run it too, print ratios')
+    ap.add_argument('--case', help=argparse.SUPPRESS); ap.add_argument('--lib', default='lstmcast', help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.case:
-        print(json.dumps(child(a.case, a.steps, a.threads))); sys.exit()
+        print(json.dumps(child(a.case, a.steps, a.threads, a.lib))); sys.exit()
     print(f'model: LSTM({", ".join(f"{k}={v}" for k, v in CONFIG.items())}), max_steps={a.steps}; 240 points/series')
-    print(f"{'case':16} {'fit s':>7} {'(prep s)':>9} {'predict s':>10} {'forecasts/s':>12} {'peak RSS MB':>12}")
-    for name in [c for c in CASES if a.large or not c.startswith('100k')]:
-        out = subprocess.run([sys.executable, __file__, '--case', name, '--steps', str(a.steps), '--threads', str(a.threads)],
-                             capture_output=True, text=True)
-        if out.returncode:
-            print(f'{name:16} FAILED: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}')
-            continue
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{name:16} {r['fit_s']:7.1f} {r['prep_s']:9.2f} {r['predict_s']:10.2f} "
-              f"{CASES[name][0] / r['predict_s']:12.0f} {r['rss_mb']:12.0f}", flush=True)
+    print(f"{'case':16} {'library':15} {'fit s':>7} {'(prep s)':>9} {'predict s':>10} {'predict s (last 24)':>20} "
+          f"{'forecasts/s':>12} {'peak RSS MB':>12}")
+    libs = {'lstmcast': sys.executable, **({'neuralforecast': a.nf_python} if a.nf_python else {})}
+    for name in [c for c in CASES if (a.large or not c.startswith('100k')) and (not a.only or c in a.only.split(','))]:
+        res = {}
+        for lib, python in libs.items():
+            out = subprocess.run([python, __file__, '--case', name, '--steps', str(a.steps), '--threads', str(a.threads),
+                                  '--lib', lib], capture_output=True, text=True)
+            if out.returncode:
+                print(f'{name:16} {lib:15} FAILED: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}')
+                continue
+            r = res[lib] = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{name:16} {lib:15} {r['fit_s']:7.1f} {r['prep_s']:9.2f} {r['predict_s']:10.2f} {r['predict24_s']:20.2f} "
+                  f"{CASES[name][0] / r['predict_s']:12.0f} {r['rss_mb']:12.0f}", flush=True)
+        if len(res) == 2:
+            l, n = res['lstmcast'], res['neuralforecast']
+            print(f"{'':16} ratio lstmcast / neuralforecast: " + ', '.join(
+                f'{k} {l[k] / n[k]:.2f}x' for k in ('fit_s', 'predict_s', 'predict24_s', 'rss_mb')), flush=True)
     print(f'torch threads: {r["threads"]}; load avg {os.getloadavg()[0]:.1f}' if 'r' in dir() else '')

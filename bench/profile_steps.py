@@ -3,8 +3,9 @@
 How: in this process only, the functions below are wrapped with `perf_counter` accumulators (the library files are
 untouched).  Training is timed in steady state: the timers are reset at the end of step 10 and read at the end of
 fit; "Lightning + rest" = wall time of those steps minus every timed part (the Trainer's loop, hooks, closure,
-progress/metrics bookkeeping, DataLoader iteration).  `training_step: rest` is what `training_step` does besides the
-timed calls: slicing, `torch.isfinite(loss)` + the `if` on it (a host sync on a GPU).
+progress/metrics bookkeeping, DataLoader iteration).  `training_step` is `Trainee.training_step` (lstmcast.common._trainer);
+`training_step: rest` is what it does besides the timed calls: `torch.isfinite(loss)` + the `if` on it (a host sync on
+a GPU).  With the progress bar off, `self.log` is not called at all.
 Cases: `example` = the spec's example (2 series x 132, h=12, hidden 128, Normal); `panel` = bench/panel.py's
 10k-series panel and config (input_size=24).  Predict is profiled on the panel (10k series, inference_input_size=-1).
 Run: python bench/profile_steps.py [example|panel|predict ...] [--steps N] [--threads N]
@@ -14,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 import torch, torch.optim.adam as adam_mod, pytorch_lightning as pl
 import lstmcast.common._base_recurrent as br
+import lstmcast.common._trainer as tr
 from lstmcast import NeuralForecast
 from lstmcast.models import LSTM
 from lstmcast.losses.pytorch import DistributionLoss
@@ -33,9 +35,9 @@ def wrap(owner, name, key):
 TRAIN = [(TimeSeriesDataset, 'batch', 'data: TimeSeriesDataset.batch'), (br, 'sample_windows', 'sample_windows/pad_future'),
          (br, 'pad_future', 'sample_windows/pad_future'), (br.BaseRecurrent, '_windows', '_windows (scale, unfold)'),
          (LSTM, 'forward', 'model forward'), (br.BaseRecurrent, '_loss_value', 'loss'),
-         (br.BaseRecurrent, 'log', 'self.log'), (br.BaseRecurrent, 'training_step', 'training_step (all)'),
-         (br.BaseRecurrent, 'backward', 'backward'), (br.BaseRecurrent, 'clip_gradients', 'clip_gradients'),
-         (br.BaseRecurrent, 'optimizer_zero_grad', 'zero_grad'), (adam_mod, 'adam', 'Adam update')]
+         (tr.Trainee, 'log', 'self.log'), (tr.Trainee, 'training_step', 'training_step (all)'),
+         (tr.Trainee, 'backward', 'backward'), (tr.Trainee, 'clip_gradients', 'clip_gradients'),
+         (tr.Trainee, 'optimizer_zero_grad', 'zero_grad'), (adam_mod, 'adam', 'Adam update')]
 INNER = ['sample_windows/pad_future', '_windows (scale, unfold)', 'model forward', 'loss', 'self.log']
 
 
