@@ -13,6 +13,7 @@ What it measures
   the end of the last step (launch, process-group set-up and the first steps excluded). The whole `fit` time is
   printed too. The ratio printed is the median 2-process figure over the median of each 1-process figure.
 Run: python bench/distributed.py [--series 512] [--steps 80] [--warmup 10] [--repeats 3]
+Time here: 2 to 8 minutes (one process with two threads slows down several-fold when the machine is busy).
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 
