@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['forecast_targets', 'future_windows', 'pad_future', 'sample_windows', 'BaseRecurrent']
 
-# %% ../../nbs/common.base_recurrent.ipynb #fae1691e
+# %% ../../nbs/common.base_recurrent.ipynb #2ab2caa2
 import warnings
 
 import numpy as np
@@ -17,7 +17,7 @@ from ._scalers import TemporalNorm, SCALER_STATISTICS
 from ..losses.pytorch import MAE, check_loss_pair
 from ..tsdataset import TimeSeriesDataset
 
-# %% ../../nbs/common.base_recurrent.ipynb #86a51fdf
+# %% ../../nbs/common.base_recurrent.ipynb #20d8d85b
 def forecast_targets(x: torch.Tensor, # `[..., T+h]`
                      h: int, # horizon
                     ) -> torch.Tensor: # `[..., T, h]`: row `t` holds `x[t+1:t+h+1]`
@@ -30,7 +30,7 @@ def future_windows(x: torch.Tensor, # `[..., T+h]`
     "The values from each of the first `T` steps to `h` steps after it."
     return x.unfold(-1, h + 1, 1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #3dbd8d3a
+# %% ../../nbs/common.base_recurrent.ipynb #8e34a26f
 def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`
                h: int, # steps to add
               ) -> torch.Tensor: # `[B, C, T+h]`
@@ -39,7 +39,7 @@ def pad_future(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_ma
     padded[:, -1, -h:] = 0
     return padded
 
-# %% ../../nbs/common.base_recurrent.ipynb #0ff85db0
+# %% ../../nbs/common.base_recurrent.ipynb #3f731c12
 def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `available_mask`, series right-aligned
                    input_size: int, # steps of history per window
                    h: int, # horizon: steps kept after the window's last input
@@ -56,7 +56,7 @@ def sample_windows(temporal: torch.Tensor, # `[B, C, T]`, last channel `availabl
     idx = end[:, None] + 1 + torch.arange(input_size + h, device=temporal.device)
     return padded.gather(2, idx[:, None, :].expand(B, C, -1))
 
-# %% ../../nbs/common.base_recurrent.ipynb #75c749af
+# %% ../../nbs/common.base_recurrent.ipynb #e5fd5182
 def _check(ok, msg):
     if not ok: raise ValueError(msg)
 
@@ -77,7 +77,7 @@ def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, b
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
-# %% ../../nbs/common.base_recurrent.ipynb #3e801120
+# %% ../../nbs/common.base_recurrent.ipynb #304bb1c5
 class BaseRecurrent(torch.nn.Module):
     "Base of recurrent models: forecasts `h` steps from every time step; training, validation and prediction."
     SAMPLING_TYPE = 'recurrent'
@@ -128,8 +128,12 @@ class BaseRecurrent(torch.nn.Module):
     def __repr__(self): return self.alias or type(self).__name__
     @property
     def device(self) -> torch.device: return next(self.parameters(), torch.empty(0)).device
+    def __getstate__(self):   # callbacks belong to a training run, and may not import where the model is loaded
+        state = super().__getstate__()
+        kwargs = {k: v for k, v in state['trainer_kwargs'].items() if k != 'callbacks'}
+        return {**state, 'trainer_kwargs': kwargs}
 
-# %% ../../nbs/common.base_recurrent.ipynb #2eeeab5f
+# %% ../../nbs/common.base_recurrent.ipynb #d24a3af4
 @patch
 def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     "Find the model's columns in `dataset`, or say which are missing."
@@ -142,7 +146,7 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
 
-# %% ../../nbs/common.base_recurrent.ipynb #51f9bdc3
+# %% ../../nbs/common.base_recurrent.ipynb #a8514027
 @patch
 def _windows(self: BaseRecurrent,
              temporal: torch.Tensor, # `[B, C, T+h]`, last channel `available_mask`
@@ -174,7 +178,7 @@ def _windows(self: BaseRecurrent,
             'mask': forecast_targets(mask, h), 'insample_mask': mask[:, :T],
             'loc': self.scaler.x_shift[..., :1], 'scale': self.scaler.x_scale[..., :1]}
 
-# %% ../../nbs/common.base_recurrent.ipynb #c40e3421
+# %% ../../nbs/common.base_recurrent.ipynb #e2f159ed
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
@@ -203,7 +207,7 @@ def _loss_value(self: BaseRecurrent, loss_fn, params, w):
     point = self.loss.output_names.index('-median' if '-median' in self.loss.output_names else '')
     return loss_fn(w['y'], cols[..., point], w['mask'], **extra)
 
-# %% ../../nbs/common.base_recurrent.ipynb #7fcebade
+# %% ../../nbs/common.base_recurrent.ipynb #ea6944a2
 @patch(as_prop=True)
 def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in getattr(self.loss, 'extra_inputs', ())
 
@@ -222,7 +226,7 @@ def _forecast_params(self: BaseRecurrent, w, select, loc, scale):
         passes.append(self._to_original(select(self(w)), loc, scale))
     return torch.stack(passes, -1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #5546232d
+# %% ../../nbs/common.base_recurrent.ipynb #f7eba92c
 @patch
 def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     "The training loss of a batch of series: forecasts from every origin of random windows (or whole histories)."
@@ -234,7 +238,7 @@ def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     if self.implicit_quantiles: self._give_quantile(w, self.loss.training_quantiles(len(temporal)).to(temporal))
     return self._loss_value(self.loss, self(w), w)
 
-# %% ../../nbs/common.base_recurrent.ipynb #8580cb1e
+# %% ../../nbs/common.base_recurrent.ipynb #327d2382
 @patch
 def validation_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     "The validation loss of a batch: forecasts of the `val_size` steps after the training cutoff."
@@ -247,7 +251,7 @@ def validation_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     if self.implicit_quantiles: self._give_quantile(w, temporal.new_full((len(temporal),), 0.5))   # validate the median
     return self._loss_value(self.valid_loss, self(w), w)
 
-# %% ../../nbs/common.base_recurrent.ipynb #95f89eac
+# %% ../../nbs/common.base_recurrent.ipynb #a7f3f641
 @patch
 def configure_optimizers(self: BaseRecurrent):
     "Adam, with the learning rate halved `num_lr_decays` times at even intervals (in Lightning's format)."
@@ -257,14 +261,14 @@ def configure_optimizers(self: BaseRecurrent):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=0.5)
     return {'optimizer': opt, 'lr_scheduler': {'scheduler': sched, 'interval': 'step', 'frequency': 1}}
 
-# %% ../../nbs/common.base_recurrent.ipynb #00c29a7f
+# %% ../../nbs/common.base_recurrent.ipynb #e07bb764
 @patch
 def _reset_parameters(self: BaseRecurrent):
     for m in self.modules():
         if m is not self and hasattr(m, 'reset_parameters'): m.reset_parameters()
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
-# %% ../../nbs/common.base_recurrent.ipynb #d1911c81
+# %% ../../nbs/common.base_recurrent.ipynb #f1d19e7d
 @patch
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
@@ -292,7 +296,7 @@ def fit(self: BaseRecurrent,
     self.fitted = True
     return self
 
-# %% ../../nbs/common.base_recurrent.ipynb #d88eb82d
+# %% ../../nbs/common.base_recurrent.ipynb #2d2fccd1
 def _last_origin(params):
     "Forecasts from the last origin: `[B, T, h, ...] -> [B, h, ...]`, for a tensor or a tuple of them."
     return tuple(p[:, -1] for p in params) if isinstance(params, tuple) else params[:, -1]
@@ -319,7 +323,7 @@ def predict(self: BaseRecurrent,
     self.train(was_training)
     return torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #1153fa22
+# %% ../../nbs/common.base_recurrent.ipynb #0d491e04
 def _take(params, idx):
     "Select rows `idx` of a tensor or of each tensor of a tuple."
     return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
@@ -355,7 +359,7 @@ def predict_insample(self: BaseRecurrent,
     _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps: nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #5213376c
+# %% ../../nbs/common.base_recurrent.ipynb #3b8b73d8
 class _Echo(BaseRecurrent):
     "Linear forecasts from the last two scaled values and the exogenous inputs (for tests)."
     def __init__(self, h, **kw):
