@@ -16,21 +16,12 @@ Run: python bench/distributed.py [--series 512] [--steps 80] [--warmup 10] [--re
 Time here: 2 to 8 minutes (one process with two threads slows down several-fold when the machine is busy).
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent)); from panel import panel   # the synthetic panel of bench/panel.py
 
 CONFIG = dict(h=24, input_size=48, encoder_hidden_size=64, decoder_hidden_size=64, batch_size=32,
               scaler_type='robust', enable_progress_bar=False, accelerator='cpu')
 CASES = {'1 process x 1 thread': (1, 1), '1 process x 2 threads': (1, 2), '2 processes x 1 thread': (2, 1)}
-
-
-def panel(n, T=240, seed=0):
-    "N series of T integer-indexed points: level * (1 + trend + seasonality) + noise."
-    import numpy as np, pandas as pd
-    rng = np.random.default_rng(seed)
-    t = np.arange(T)
-    level = rng.uniform(10, 1000, (n, 1))
-    season = rng.uniform(0, 0.3, (n, 1)) * np.sin(2 * np.pi * (t + rng.integers(0, 24, (n, 1))) / 24)
-    y = level * (1 + rng.uniform(-0.002, 0.004, (n, 1)) * t + season + rng.normal(0, 0.05, (n, T)))
-    return pd.DataFrame({'unique_id': np.repeat(np.arange(n), T), 'ds': np.tile(t, n), 'y': y.ravel().astype('float32')})
 
 
 def worker(args):
@@ -49,7 +40,7 @@ def worker(args):
         def on_train_end(self, trainer, module):
             self.seconds, self.steps = time.perf_counter() - self.t0, trainer.global_step - args.warmup
 
-    df = panel(args.series)
+    df = panel(args.series, period=24, integer_ds=True)
     clock = StepClock()
     ddp = dict(devices=2, strategy='ddp') if args.procs == 2 else dict(devices=1)
     nf = NeuralForecast([LSTM(max_steps=args.steps, callbacks=[clock], **ddp, **CONFIG)], freq=1)

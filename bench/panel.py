@@ -23,16 +23,16 @@ CASES = {'1k, input 24': (1_000, 24), '1k, input -1': (1_000, -1), '10k, input 2
          '100k, input 24': (100_000, 24)}
 
 
-def panel(n, T=240, seed=0):
-    "N monthly series of T points: level * (1 + trend + seasonality) + noise, all positive."
+def panel(n, T=240, seed=0, period=12, integer_ds=False):
+    "N series of T points, level * (1 + trend + seasonality of `period`) + noise, all positive; monthly or 1, 2, ..."
     import numpy as np, pandas as pd
     rng = np.random.default_rng(seed)
     t = np.arange(T)
     level = rng.uniform(10, 1000, (n, 1))
-    season = rng.uniform(0, 0.3, (n, 1)) * np.sin(2 * np.pi * (t + rng.integers(0, 12, (n, 1))) / 12)
+    season = rng.uniform(0, 0.3, (n, 1)) * np.sin(2 * np.pi * (t + rng.integers(0, period, (n, 1))) / period)
     y = level * (1 + rng.uniform(-0.002, 0.004, (n, 1)) * t + season + rng.normal(0, 0.05, (n, T)))
     return pd.DataFrame({'unique_id': np.repeat(np.arange(n), T),
-                         'ds': np.tile(pd.date_range('2000-01-01', periods=T, freq='MS').to_numpy(), n),
+                         'ds': np.tile(t if integer_ds else pd.date_range('2000-01-01', periods=T, freq='MS').to_numpy(), n),
                          'y': y.ravel().astype('float32')})
 
 
