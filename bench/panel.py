@@ -63,7 +63,7 @@ def child(name, steps, threads, lib='lstmcast'):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--large', action='store_true', help='also run 100k series')
-    ap.add_argument('--only', help='comma-separated case names to run (default: all)')
+    ap.add_argument('--only', help='case names to run, separated by semicolons (default: all)')
     ap.add_argument('--steps', type=int, default=100)
     ap.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (default: torch default)')
     ap.add_argument('--nf-python', help='an interpreter that can import neuralforecast: run it too, print ratios')
@@ -75,7 +75,7 @@ if __name__ == '__main__':
     print(f"{'case':16} {'library':15} {'fit s':>7} {'(prep s)':>9} {'predict s':>10} {'predict s (last 24)':>20} "
           f"{'forecasts/s':>12} {'peak RSS MB':>12}")
     libs = {'lstmcast': sys.executable, **({'neuralforecast': a.nf_python} if a.nf_python else {})}
-    for name in [c for c in CASES if (a.large or not c.startswith('100k')) and (not a.only or c in a.only.split(','))]:
+    for name in [c for c in CASES if (a.large or not c.startswith('100k')) and (not a.only or c in a.only.split(';'))]:
         res = {}
         for lib, python in libs.items():
             out = subprocess.run([python, __file__, '--case', name, '--steps', str(a.steps), '--threads', str(a.threads),
