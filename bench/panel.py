@@ -6,7 +6,7 @@ What it measures
   10k series with input_size=24, and with `--large` 100k series with input_size=24.  Each case runs in its own
   fresh subprocess, so its peak RSS (`ru_maxrss`) is its own; the frame is built before any timer starts.
   * fit: `nf.fit(df)`, max_steps=100 steps (prep = the part of it spent in `NeuralForecast._dataset`:
-    checks, sort, time-grid check, tensor build)
+    checks, sort, time-grid check, tensor build); Lightning is imported before the timer in both libraries
   * predict: one `nf.predict()` of all N series reading all history (inference_input_size=-1, valid_batch_size
     1024), then one reading the last 24 steps (inference_input_size=24, set on the fitted model)
   * forecasts/s = N / predict seconds (one forecast = one series' h=12 steps), for the full-history predict
@@ -42,6 +42,7 @@ def child(name, steps, threads, lib='lstmcast'):
     if threads: torch.set_num_threads(threads)
     NeuralForecast = importlib.import_module(lib).NeuralForecast
     LSTM = importlib.import_module(f'{lib}.models').LSTM
+    import pytorch_lightning   # outside the fit timer for both: lstmcast imports it at the first fit, neuralforecast at import
     n, input_size = CASES[name]
     df = panel(n)
     nf = NeuralForecast(models=[LSTM(input_size=input_size, max_steps=steps, **CONFIG)], freq='MS')
