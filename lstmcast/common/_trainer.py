@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['quiet_lightning', 'Trainee', 'make_trainer', 'shard', 'SeriesLoaders', 'train']
 
-# %% ../../nbs/common.trainer.ipynb #1e4b61d9
+# %% ../../nbs/common.trainer.ipynb #21217cc4
 import logging
 import signal
 import threading
@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 
 from ..tsdataset import TimeSeriesDataset, TimeSeriesLoader, EndlessBatchSampler
 
-# %% ../../nbs/common.trainer.ipynb #e1f9f7dd
+# %% ../../nbs/common.trainer.ipynb #aecc477a
 _LIGHTNING_LOGGERS = ['pytorch_lightning', 'lightning', 'lightning.pytorch', 'lightning_fabric']
 
 @contextmanager
@@ -38,24 +38,33 @@ def quiet_lightning():
     finally:
         for l, lv in zip(loggers, levels): l.setLevel(lv)
 
-# %% ../../nbs/common.trainer.ipynb #9a164ba7
+# %% ../../nbs/common.trainer.ipynb #3673ad2e
 class Trainee(pl.LightningModule):
     "Lightning's view of a model: its training and validation steps, logged, and its optimiser."
+    CHECK_STEPS = {'cpu': 1}   # steps between reads of the finiteness check, by device type; others: 50
     def __init__(self, model: torch.nn.Module):
         super().__init__()
         self.model, self.log_train = model, True
 
     def on_train_start(self):
         self.log_train = self.trainer.progress_bar_callback is not None or bool(self.trainer.loggers)
+        self.first_bad = torch.full((), -1, dtype=torch.long, device=self.device)   # first step with a loss not finite
+        self.check_steps = self.CHECK_STEPS.get(self.device.type, 50)
 
     def training_step(self, batch, batch_idx):
-        loss = self.model.training_loss(batch)
-        if not torch.isfinite(loss):
-            raise RuntimeError(f"{self.model!r}: the training loss became {loss.item()} at step {self.global_step}. "
-                               "Lower learning_rate, use a scaler (scaler_type='robust' or 'standard'), "
-                               "or check the data for extreme values.")
+        loss, step = self.model.training_loss(batch), self.global_step
+        self.first_bad = torch.where(torch.isfinite(loss.detach()) | (self.first_bad >= 0), self.first_bad, step)
+        if step % self.check_steps == 0: self._stop_unless_finite()
         if self.log_train: self.log('train_loss', loss.detach(), prog_bar=True, batch_size=len(batch['temporal']))
         return loss
+
+    def on_train_end(self): self._stop_unless_finite()
+    def _stop_unless_finite(self):
+        step = int(self.first_bad)                                                  # the host sync
+        if step >= 0:
+            raise RuntimeError(f"{self.model!r}: the training loss was not finite (NaN or infinite) at step {step}. "
+                               "Lower learning_rate, use a scaler (scaler_type='robust' or 'standard'), "
+                               "or check the data for extreme values.")
 
     def validation_step(self, batch, batch_idx):
         loss = self.model.validation_loss(batch)
@@ -68,7 +77,7 @@ class Trainee(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint):
         if 'torch_rng_state' in checkpoint: torch.random.set_rng_state(checkpoint['torch_rng_state'])
 
-# %% ../../nbs/common.trainer.ipynb #ba0e258f
+# %% ../../nbs/common.trainer.ipynb #90bca220
 def make_trainer(model, # a `BaseRecurrent`
                  val_size: int, # validation steps per series; 0: no validation
                 ) -> pl.Trainer:
@@ -89,7 +98,7 @@ def make_trainer(model, # a `BaseRecurrent`
         callbacks.append(pl.callbacks.TQDMProgressBar(refresh_rate=max(1, model.max_steps // 20)))  # ~20 updates
     return pl.Trainer(callbacks=callbacks, **kw)
 
-# %% ../../nbs/common.trainer.ipynb #d752ad6a
+# %% ../../nbs/common.trainer.ipynb #21671ef3
 def shard(series: np.ndarray, # the indices of the series to share
           rank: int, # this process's rank, `0 <= rank < world_size`
           world_size: int, # the number of processes
@@ -100,7 +109,7 @@ def shard(series: np.ndarray, # the indices of the series to share
                          "use fewer devices or nodes")
     return np.asarray(series)[rank::world_size]
 
-# %% ../../nbs/common.trainer.ipynb #9f470e43
+# %% ../../nbs/common.trainer.ipynb #05851bd8
 class SeriesLoaders(pl.LightningDataModule):
     "The training and validation loaders of a fit, over this process's shard of the series."
     def __init__(self, model, # a `BaseRecurrent`
@@ -126,7 +135,7 @@ class SeriesLoaders(pl.LightningDataModule):
         if self.val_size == 0: return []
         return self._loader(sampler=self._mine(np.arange(len(self.dataset))).tolist(), batch_size=self.model.valid_batch_size)
 
-# %% ../../nbs/common.trainer.ipynb #ab65f4eb
+# %% ../../nbs/common.trainer.ipynb #3e00416b
 def train(model, # a `BaseRecurrent`, initialised
           dataset: TimeSeriesDataset, # the training series
           val_size: int=0, # last steps of each series used for validation
