@@ -13,7 +13,7 @@ with a fresh profile, driven through the DevTools protocol (`websocket-client`).
 - every link of the pages' content that stays inside the site leads to a page that exists, and to an element of it
   when it names one (`core.html#NeuralForecast`).
 
-Screenshots of the home page, the LSTM page and the plotting page (1280x900) are saved in `_site/_screenshots/`.
+Screenshots of the home page, the LSTM page, the plotting page and the benchmarks page (1280x900) are saved in `_site/_screenshots/`.
 Chromium is told that no other host exists (`--host-resolver-rules`): the check never touches the network; requests
 to other hosts (e.g. MathJax from a CDN, which these pages do not need) are counted, not failed.
 
@@ -28,7 +28,8 @@ from pathlib import Path
 import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = {'index.html': 'home.png', 'models.lstm.html': 'models.lstm.png', 'plotting.html': 'plotting.png'}
+SCREENSHOTS = {'index.html': 'home.png', 'models.lstm.html': 'models.lstm.png', 'plotting.html': 'plotting.png',
+               'benchmarks.html': 'benchmarks.png'}
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', '--mute-audio',
                   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--remote-debugging-port=0']
