@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ENCODER_CHUNK_ROWS', 'DECODER_CHUNK_ROWS', 'LSTM']
 
-# %% ../../nbs/models.lstm.ipynb #8ca07f80
+# %% ../../nbs/models.lstm.ipynb #78ea02f5
 from typing import Optional
 
 import torch
@@ -17,7 +17,7 @@ from ..losses.pytorch import MAE
 from ..common._base_recurrent import BaseRecurrent
 from ..common._modules import MLP
 
-# %% ../../nbs/models.lstm.ipynb #cdc71911
+# %% ../../nbs/models.lstm.ipynb #35d37142
 class LSTM(BaseRecurrent):
     """LSTM encoder with an MLP decoder, forecasting `h` steps from every time step.
 
@@ -88,7 +88,7 @@ class LSTM(BaseRecurrent):
                                out_features=self.loss.outputsize_multiplier, hidden_size=decoder_hidden_size,
                                num_layers=decoder_layers, activation='ReLU', dropout=0.0)
 
-# %% ../../nbs/models.lstm.ipynb #efabbd51
+# %% ../../nbs/models.lstm.ipynb #34a35322
 ENCODER_CHUNK_ROWS = 2 ** 16   # prediction: series x steps the encoder reads at a time, on long histories
 DECODER_CHUNK_ROWS = 2 ** 16   # training: B*T*h rows above which the decoder runs in checkpointed chunks
 
@@ -113,7 +113,7 @@ def _decode(self: LSTM, context: torch.Tensor, # `[B, T, h, features]`
     steps = max(1, DECODER_CHUNK_ROWS // (B * h))
     return torch.cat([checkpoint(self.mlp_decoder, c, use_reentrant=False) for c in context.split(steps, dim=1)], dim=1)
 
-# %% ../../nbs/models.lstm.ipynb #02f81357
+# %% ../../nbs/models.lstm.ipynb #3e2aa27b
 @patch
 def forward(self: LSTM, windows_batch: dict):
     "Forecast parameters from every step of the batch's history."
