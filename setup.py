@@ -18,6 +18,7 @@ lic = licenses.get(cfg["license"].lower(), (cfg["license"], None))
 min_python = cfg["min_python"]
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
+spark_requirements = cfg.get("spark_requirements", "").split()
 
 setuptools.setup(
     name=cfg["lib_name"],
@@ -34,7 +35,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg["lib_name"]: ["data/*"]},
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require={"dev": dev_requirements, "spark": spark_requirements},
     python_requires=">=" + min_python,
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

@@ -7,7 +7,7 @@ __all__ = ['LOCAL_SCALERS', 'BOXCOX_GRID', 'parse_freq', 'future_dates', 'check_
            'local_statistics', 'boxcox', 'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'is_rank_zero',
            'PredictionIntervals', 'conformal_quantile', 'polars_io']
 
-# %% ../nbs/core.ipynb #a526e08b
+# %% ../nbs/core.ipynb #52c191f5
 import re
 import warnings
 
@@ -18,8 +18,9 @@ from fastcore.basics import patch
 from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset, is_sorted, sort_panel
+from .spark import DistributedConfig, is_spark_frame, fit_on_spark
 
-# %% ../nbs/core.ipynb #cf42eb16
+# %% ../nbs/core.ipynb #11707b41
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
                     'A': 'YE', 'BY': 'BYE', 'BA': 'BYE', 'H': 'h', 'BH': 'bh', 'CBH': 'cbh', 'T': 'min',
                     'S': 's', 'L': 'ms', 'U': 'us', 'N': 'ns'}
@@ -38,7 +39,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
         return to_offset(m.group(1) + _RENAMED_ALIASES[m.group(2)] + (m.group(3) or ''))
     raise ValueError(f"unknown freq {freq!r}: use a pandas offset alias such as 'D', 'W', 'ME', 'MS', 'h' or an int")
 
-# %% ../nbs/core.ipynb #6d213b13
+# %% ../nbs/core.ipynb #9b89865d
 def future_dates(last, # last date (or integer index) of each series
                  freq, # output of `parse_freq`
                  h: int, # steps to continue
@@ -48,7 +49,7 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #f88fbabb
+# %% ../nbs/core.ipynb #dff6fa75
 def _fail(msg): raise ValueError(msg)
 def _label(index, pos): return getattr(index[pos], 'item', lambda: index[pos])()   # a row label, as plain Python
 
@@ -79,7 +80,7 @@ def check_frame(df, # the user's frame
         _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
               "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
-# %% ../nbs/core.ipynb #bbc3a012
+# %% ../nbs/core.ipynb #1625bf13
 def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
@@ -88,7 +89,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
 
-# %% ../nbs/core.ipynb #efa1ee25
+# %% ../nbs/core.ipynb #e4ddb3f3
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
@@ -110,7 +111,7 @@ def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
         _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
-# %% ../nbs/core.ipynb #2066722b
+# %% ../nbs/core.ipynb #37922348
 def _iqr(s): return s.quantile(0.75) - s.quantile(0.25)
 
 LOCAL_SCALERS = {  # name -> (shift, scale) of the grouped observed targets
@@ -131,7 +132,7 @@ def local_statistics(y: np.ndarray, # targets, NaN where missing or not to be us
     shift, scale = shift.reindex(range(n)).fillna(0.).to_numpy(), scale.reindex(range(n)).to_numpy()
     return shift, np.where(np.nan_to_num(scale) > 1e-8, scale, 1.)
 
-# %% ../nbs/core.ipynb #5dce59bb
+# %% ../nbs/core.ipynb #b356047e
 BOXCOX_GRID = np.linspace(-1, 2, 61)
 
 def boxcox(y, lam):
@@ -154,7 +155,7 @@ def boxcox_lambdas(y: np.ndarray, # positive targets, NaN where not to be used
           + (lam - 1) * sumlog for lam in BOXCOX_GRID]
     return BOXCOX_GRID[np.nan_to_num(np.array(ll), nan=-np.inf).argmax(0)]
 
-# %% ../nbs/core.ipynb #a7ffff06
+# %% ../nbs/core.ipynb #225d042e
 class NeuralForecast:
     "Train several forecasting models on a panel of series and forecast with all of them."
     def __init__(self,
@@ -177,7 +178,7 @@ class NeuralForecast:
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
 
-# %% ../nbs/core.ipynb #3e100a76
+# %% ../nbs/core.ipynb #d75dc7f9
 @patch
 def _exog(self: NeuralForecast, kind: str) -> list:
     "Columns of one kind ('futr', 'hist' or 'stat') used by any model, in first-seen order."
@@ -228,7 +229,7 @@ def _unscaled(dataset, values, series):
     z = values * dataset.y_scale[series] + dataset.y_shift[series]
     return z if dataset.y_lambda is None else inv_boxcox(z, dataset.y_lambda[series])
 
-# %% ../nbs/core.ipynb #21ef8bd2
+# %% ../nbs/core.ipynb #5dae76c9
 @patch
 def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
@@ -239,8 +240,14 @@ def fit(self: NeuralForecast,
         target_col: str='y', # column to forecast
         prediction_intervals=None, # a `PredictionIntervals`: calibrate conformal intervals for `predict(level=...)`
         ckpt_path: str|dict|None=None, # a Lightning checkpoint to resume an interrupted fit; several models: {alias: path}
+        distributed_config=None, # a `lstmcast.spark.DistributedConfig`: train in processes started by pyspark (default for a Spark `df`)
        ):
-    "Train every model on the series of `df`."
+    "Train every model on the series of `df` (pandas, polars, or Spark with `distributed_config`)."
+    if distributed_config is not None or is_spark_frame(df):
+        if prediction_intervals is not None:
+            raise ValueError("prediction_intervals cannot be calibrated in a Spark fit: fit on pandas or polars for them")
+        return fit_on_spark(self, df, static_df, distributed_config, val_size=val_size, id_col=id_col,
+                            time_col=time_col, target_col=target_col, ckpt_path=ckpt_path)
     if ckpt_path is not None and not isinstance(ckpt_path, dict):
         if len(self.models) > 1:
             raise ValueError("with several models, pass ckpt_path as a dict {model alias: checkpoint path}")
@@ -256,7 +263,7 @@ def fit(self: NeuralForecast,
     self.fitted = True
     return self
 
-# %% ../nbs/core.ipynb #b85d84e9
+# %% ../nbs/core.ipynb #4f539df2
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -270,7 +277,7 @@ def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> p
     return pd.DataFrame({self.id_col: np.repeat(np.asarray(uids), self.h),
                          self.time_col: pd.Series(dates.ravel()).astype(self.time_dtype).to_numpy()})
 
-# %% ../nbs/core.ipynb #26f051f7
+# %% ../nbs/core.ipynb #55971412
 @patch
 def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     "Future rows `[n_series, h, C]`: the future exogenous from `futr_df`, masked targets, zeros elsewhere."
@@ -304,7 +311,7 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
     return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
 
-# %% ../nbs/core.ipynb #35ba3235
+# %% ../nbs/core.ipynb #47c8a87b
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -332,7 +339,7 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
-# %% ../nbs/core.ipynb #b81098f3
+# %% ../nbs/core.ipynb #84d88d97
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     series = np.searchsorted(dataset.indptr, rows, side='right') - 1
@@ -349,7 +356,7 @@ def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
     return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series) for m, fc in zip(self.models, forecasts)
             for j, suffix in enumerate(m.loss.output_names)}
 
-# %% ../nbs/core.ipynb #efa16bca
+# %% ../nbs/core.ipynb #dc7d84b3
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -395,7 +402,7 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
-# %% ../nbs/core.ipynb #c436d386
+# %% ../nbs/core.ipynb #ae632df8
 @patch
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
@@ -410,7 +417,7 @@ def predict_insample(self: NeuralForecast,
     return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
                      cols, self.id_col, self.time_col, self.target_col)
 
-# %% ../nbs/core.ipynb #22739886
+# %% ../nbs/core.ipynb #a76ddf54
 def is_rank_zero() -> bool:
     "Whether this process has rank 0 in a distributed run (Lightning DDP, torchrun), or runs alone."
     import os, torch.distributed as dist
@@ -435,7 +442,7 @@ def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
     return nf
 
-# %% ../nbs/core.ipynb #057e0e29
+# %% ../nbs/core.ipynb #ef9f840f
 class PredictionIntervals:
     "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
     METHODS = ('conformal_distribution', 'conformal_error')
@@ -455,7 +462,7 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
     k = min(int(np.ceil((n + 1) * level)), n)
     return np.sort(scores, axis=-1)[..., k - 1]
 
-# %% ../nbs/core.ipynb #f3314b5c
+# %% ../nbs/core.ipynb #9abbc8e1
 @patch
 def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
@@ -484,7 +491,7 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
 def _check_level(lv):
     if not 0 < lv < 100: _fail(f"level values must be in (0, 100), got {lv}")
 
-# %% ../nbs/core.ipynb #c2c402cc
+# %% ../nbs/core.ipynb #0a9c845a
 import functools, inspect
 
 def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'
