@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['DistributedConfig', 'is_spark_frame', 'to_spark', 'fit_on_spark']
 
-# %% ../nbs/spark.ipynb #b16b45f1
+# %% ../nbs/spark.ipynb #5ca50f58
 import os
 import tempfile
 from dataclasses import dataclass
 
 import torch
 
-# %% ../nbs/spark.ipynb #ba8bd1de
+# %% ../nbs/spark.ipynb #af454336
 @dataclass
 class DistributedConfig:
     "How `NeuralForecast.fit` trains with pyspark's `TorchDistributor`."
@@ -31,7 +31,7 @@ def to_spark(df): # a pandas DataFrame
     if spark is None: raise RuntimeError("no active Spark session to answer in a Spark DataFrame: start one, or pass pandas frames")
     return spark.createDataFrame(df)
 
-# %% ../nbs/spark.ipynb #21a1ff0d
+# %% ../nbs/spark.ipynb #1be30a7b
 def _fit_in_process(nf, df, static_df, fit_kwargs, out_path=None):
     "Run in each training process: a distributed fit; rank 0 hands back the fitted object and the number of processes."
     from lstmcast.core import is_rank_zero                                  # core imports this module
@@ -65,7 +65,7 @@ def fit_on_spark(nf, # a `NeuralForecast`
             fitted, processes = torch.load(out_path, weights_only=False) if out_path else returned
     finally:
         for m, kw in zip(nf.models, own): m.trainer_kwargs = kw
-    for m, kw in zip(fitted.models, own): m.trainer_kwargs = kw
-    nf.__dict__.update(fitted.__dict__)
+    for m, f, kw in zip(nf.models, fitted.models, own): m.__dict__.update({**f.__dict__, 'trainer_kwargs': kw})
+    nf.__dict__.update({k: v for k, v in fitted.__dict__.items() if k != 'models'})   # the user's model objects, trained
     nf.fit_processes = processes
     return nf
