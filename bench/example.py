@@ -6,7 +6,9 @@ What it measures (per library, in its own `python -c` child so imports and RSS s
     Normal DistributionLoss, robust scaler, 2x128 LSTM, context 10, 2x128 decoder, futr y_[lag12], static
     airline1) and max_steps=200, progress bar off
   * predict: median of 20 `nf.predict(futr_df=Y_test_df)` calls on the fitted model (after one warm-up call)
-  * peak RSS: `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the child at the end
+  * peak RSS: `resource.getrusage(RUSAGE_SELF).ru_maxrss` of the child at the end. It depends on the environment:
+    where scipy is installed, torchmetrics (which Lightning imports) imports `scipy.signal`, about 60 MB more. The
+    table says whether the child had scipy loaded; lstmcast itself needs no scipy (only its dev extra brings it)
   * end to end: import + fit + the first predict call
 lstmcast is always run; `neuralforecast` only if it is importable (it is not a dependency) by this interpreter or by
 the one given with --nf-python (e.g. a separate venv: `python3 -m venv /tmp/nfvenv && /tmp/nfvenv/bin/pip install
@@ -17,7 +19,7 @@ Run: python bench/example.py [--steps 200] [--repeats 20] [--threads N] [--nf-py
 import argparse, importlib.util, json, os, subprocess, sys
 
 CHILD = r'''
-import time, json, resource, statistics, warnings, logging
+import sys, time, json, resource, statistics, warnings, logging
 warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
 t0 = time.perf_counter()
 import {lib}
@@ -44,7 +46,8 @@ for _ in range({repeats}):
 mae = float((fc['LSTM'].to_numpy() - Y_test_df['y'].to_numpy()).__abs__().mean()) if 'LSTM' in fc else float('nan')
 print(json.dumps(dict(import_s=t_import, fit_s=t_fit, predict_ms=statistics.median(ts) * 1e3, mae=mae,
                       end_to_end_s=t_import + t_fit + t_first,
-                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads())))
+                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads(),
+                      scipy='scipy' in sys.modules)))
 '''
 
 
@@ -72,6 +75,8 @@ if __name__ == '__main__':
               f"{r['rss_mb']:12.0f} {r['mae']:9.2f} {r['threads']}")
     print(f'(fit = {a.steps} steps; predict = median of {a.repeats} calls on the fitted model; '
           f'load avg {os.getloadavg()[0]:.1f})')
+    for lib, r in res.items():
+        print(f"{lib}: scipy {'loaded (torchmetrics imports scipy.signal: ~60 MB of the RSS)' if r.get('scipy') else 'not installed'}")
     if 'neuralforecast' in res:
         l, n = res['lstmcast'], res['neuralforecast']
         print('ratio lstmcast / neuralforecast: ' + ', '.join(

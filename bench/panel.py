@@ -9,6 +9,8 @@ What it measures
     checks, sort, time-grid check, tensor build); Lightning is imported before the timer in both libraries
   * predict: one `nf.predict()` of all N series reading all history (inference_input_size=-1, valid_batch_size
     1024), then one reading the last 24 steps (inference_input_size=24, set on the fitted model)
+  * peak RSS: `ru_maxrss` of the case's process, the frame included; about 60 MB more where scipy is installed
+    (torchmetrics, which Lightning imports, then imports `scipy.signal`); the last line says which
   * forecasts/s = N / predict seconds (one forecast = one series' h=12 steps), for the full-history predict
 The model config is printed (a small LSTM, MAE loss, robust scaler).  With --nf-python PATH (an interpreter that
 can import neuralforecast), every case also runs neuralforecast's LSTM with the same config, and the ratios
@@ -58,7 +60,8 @@ def child(name, steps, threads, lib='lstmcast'):
     nf.models[0].inference_input_size = 24
     t = time.perf_counter(); nf.predict(); pred24_s = time.perf_counter() - t
     return dict(fit_s=fit_s, prep_s=prep[0] if prep else float('nan'), predict_s=pred_s, predict24_s=pred24_s,
-                rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads())
+                rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads(),
+                scipy='scipy' in sys.modules)
 
 
 if __name__ == '__main__':
@@ -85,10 +88,13 @@ if __name__ == '__main__':
                 print(f'{name:16} {lib:15} FAILED: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}')
                 continue
             r = res[lib] = json.loads(out.stdout.strip().splitlines()[-1])
+            if lib == 'lstmcast': scipy_loaded = r['scipy']
             print(f"{name:16} {lib:15} {r['fit_s']:7.1f} {r['prep_s']:9.2f} {r['predict_s']:10.2f} {r['predict24_s']:20.2f} "
                   f"{CASES[name][0] / r['predict_s']:12.0f} {r['rss_mb']:12.0f}", flush=True)
         if len(res) == 2:
             l, n = res['lstmcast'], res['neuralforecast']
             print(f"{'':16} ratio lstmcast / neuralforecast: " + ', '.join(
                 f'{k} {l[k] / n[k]:.2f}x' for k in ('fit_s', 'predict_s', 'predict24_s', 'rss_mb')), flush=True)
-    print(f'torch threads: {r["threads"]}; load avg {os.getloadavg()[0]:.1f}' if 'r' in dir() else '')
+    if 'r' in dir():
+        print(f'torch threads: {r["threads"]}; load avg {os.getloadavg()[0]:.1f}; scipy '
+              f'{"loaded in lstmcast (torchmetrics imports scipy.signal: ~60 MB of the RSS)" if scipy_loaded else "not installed"}')
