@@ -429,7 +429,7 @@ def is_rank_zero() -> bool:
 def save(self: NeuralForecast, path, overwrite: bool=False):
     "Write the fitted object to `path`; under distributed training, only the process of rank 0 writes."
     from pathlib import Path
-    if not is_rank_zero(): return   # every process holds the same weights after a distributed fit
+    if any(getattr(m, 'fit_rank', 0) for m in self.models): return   # a distributed fit: rank 0 holds the same weights
     path = Path(path)
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists: pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -293,7 +293,7 @@ def fit(self: BaseRecurrent,
     if trainer.interrupted:  # Lightning stops cleanly on Ctrl-C; say where, rather than pass it off as done
         warnings.warn(f"{self!r}: training was interrupted at step {trainer.global_step} of {self.max_steps}; "
                       "the model keeps the weights reached so far and can predict, or call fit again")
-    self.fitted = True
+    self.fitted, self.fit_rank = True, trainer.global_rank   # `NeuralForecast.save` writes from rank 0 only
     return self
 
 # %% ../../nbs/common.base_recurrent.ipynb #2d2fccd1
