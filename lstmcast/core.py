@@ -479,6 +479,8 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
     "Add `lo-X`/`hi-X` columns around model `m`'s point forecast from its calibrated errors."
     if new_series: _fail("conformal intervals are calibrated per series: predict them for the training series (df=None)")
     method, errors, point = self._conformal[repr(m)]
+    own = [c for c in out.columns if c.startswith((f'{m!r}-lo-', f'{m!r}-hi-'))]    # the loss's own bounds: one kind only
+    out = out.drop(columns=own)
     e = np.moveaxis(errors, 1, -1)                                          # [n, h, windows]
     centre = out[point].to_numpy().reshape(e.shape[:2])
     for lv in sorted(level, reverse=True):
