@@ -47,7 +47,8 @@ class Trainee(pl.LightningModule):
         self.model, self.log_train = model, True
 
     def on_train_start(self):
-        self.log_train = self.trainer.progress_bar_callback is not None or bool(self.trainer.loggers)
+        self.log_train = (self.trainer.progress_bar_callback is not None or bool(self.trainer.loggers)
+                          or bool(self.model.trainer_kwargs.get('callbacks')))
         self.first_bad = torch.full((), -1, dtype=torch.long, device=self.device)   # first step with a loss not finite
         self.check_steps = self.CHECK_STEPS.get(self.device.type, 50)
 
