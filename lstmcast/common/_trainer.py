@@ -74,9 +74,13 @@ class Trainee(pl.LightningModule):
         return loss
 
     def configure_optimizers(self): return self.model.configure_optimizers()
-    def on_save_checkpoint(self, checkpoint): checkpoint['torch_rng_state'] = torch.random.get_rng_state()
-    def on_load_checkpoint(self, checkpoint):
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint['torch_rng_state'] = torch.random.get_rng_state()
+        # on a GPU, the training windows are drawn from the device's generator
+        if self.device.type == 'cuda': checkpoint['cuda_rng_state'] = torch.cuda.get_rng_state(self.device)
+    def on_load_checkpoint(self, checkpoint):   # called before the model moves to its device: the current one
         if 'torch_rng_state' in checkpoint: torch.random.set_rng_state(checkpoint['torch_rng_state'])
+        if 'cuda_rng_state' in checkpoint and torch.cuda.is_available(): torch.cuda.set_rng_state(checkpoint['cuda_rng_state'])
 
 # %% ../../nbs/common.trainer.ipynb #90bca220
 def make_trainer(model, # a `BaseRecurrent`
