@@ -19,6 +19,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .tsdataset import TimeSeriesDataset, is_sorted, sort_panel
 from .spark import DistributedConfig, is_spark_frame, fit_on_spark, to_spark
+from .losses.pytorch import _as_list
 
 # %% ../nbs/core.ipynb #df123455
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
@@ -30,7 +31,7 @@ def parse_freq(freq) -> pd.DateOffset|int:
     if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool):
         if freq < 1: raise ValueError(f"an integer freq is the step between time indices and must be >= 1, got {freq}")
         return int(freq)
-    if isinstance(freq, pd.DateOffset): return freq
+    if isinstance(freq, pd.tseries.offsets.BaseOffset): return freq
     if not isinstance(freq, str): raise TypeError(f"freq must be a pandas alias such as 'D' or 'ME', or an int; got {freq!r}")
     try: return to_offset(freq)
     except ValueError: pass
@@ -62,7 +63,10 @@ def check_frame(df, # the user's frame
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
     if df.columns.duplicated().any(): _fail(f"{name} has duplicated column names {list(df.columns[df.columns.duplicated()])}")
     missing = [c for c in required if c not in df.columns]
-    if missing: _fail(f"{name} is missing the column(s) {missing}; it has {list(df.columns)}")
+    if missing:
+        in_index = [c for c in missing if c in df.index.names]     # e.g. after a groupby or set_index
+        _fail(f"{name} is missing the column(s) {missing}; it has {list(df.columns)}"
+              + (f"; {in_index} are in its index: pass {name}.reset_index()" if in_index else ""))
     if not len(df): _fail(f"{name} is empty")
     for c in numeric:
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
@@ -321,6 +325,7 @@ def predict(self: NeuralForecast,
            ) -> pd.DataFrame: # `id_col`, `time_col`, one column per model output; sorted by id then time
     "Forecast the `h` steps after each series with every model."
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
+    level = _as_list(level)                                                  # level=90 means [90]
     dataset = self.dataset if df is None else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col)
     with_future = dataset.append_future(self._future_block(dataset, futr_df))
     out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)

@@ -284,6 +284,9 @@ def fit(self: BaseRecurrent,
            f"the series are too short: the longest has {dataset.max_size} step(s), but val_size + test_size = "
            f"{val_size + test_size} leaves fewer than 2 to train on")
     self._set_columns(dataset)
+    if hasattr(self.loss, 'check_targets'):                   # a likelihood refuses targets outside its support
+        temporal = torch.as_tensor(dataset.temporal)
+        self.loss.check_targets(temporal[:, 0][temporal[:, -1] > 0])
     self.val_size, self.test_size = int(val_size), int(test_size)
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):

@@ -190,7 +190,12 @@ def huber_pinball_loss(y, y_hat, q, delta:float=1.0):
 # %% ../../nbs/losses.pytorch.ipynb #9bd52c3e
 def _quantile_name(q): return '-median' if q == 0.5 else f'-ql{q:g}'
 
+def _as_list(x):
+    "A single number as a one-element list (`level=90`); lists, tuples, arrays and None as they are."
+    return [x] if isinstance(x, (int, float)) or (hasattr(x, 'ndim') and x.ndim == 0) else x
+
 def _check_quantiles(quantiles):
+    quantiles = _as_list(quantiles)
     qs = sorted({float(q) for q in quantiles})
     if not qs or not all(0 < q < 1 for q in qs): raise ValueError(f'quantiles must be in (0, 1), got {list(quantiles)}')
     return qs
@@ -199,6 +204,7 @@ def quantile_outputs(level:list|None=None, # prediction-interval levels in (0, 1
                      quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
                     ) -> tuple: # (ascending quantiles, column names)
     "Sorted quantiles and their column names, from `level` (with the median) or from explicit `quantiles`."
+    level = _as_list(level)
     if quantiles is not None:
         qs = _check_quantiles(quantiles)
         return qs, [_quantile_name(q) for q in qs]
@@ -279,6 +285,7 @@ class Family:
     "A distribution family: its parameters, their constraints and rescaling, and the torch distribution they define."
     param_names = []  # column suffixes of the parameters, in the order of the raw outputs
     has_icdf = False  # True when torch computes exact quantiles (`icdf`); otherwise they are Monte Carlo
+    support = 'real'  # the targets it models: 'real', 'nonnegative' (counts, amounts) or 'binary' (0 or 1)
     def domain_map(self, raw): raise NotImplementedError  # raw [..., k] -> k tensors [...], scaled space
     def inverse_scale(self, params, loc, scale): raise NotImplementedError  # -> original space
     def distribution(self, params): raise NotImplementedError  # original-space params -> torch Distribution
@@ -403,7 +410,7 @@ DISTRIBUTIONS['StudentT'] = StudentTFamily
 # %% ../../nbs/losses.pytorch.ipynb #fd11b0a3
 class PoissonFamily(Family):
     "Poisson(rate) for counts; rate = softplus(raw*scale + loc) + EPS in the original space."
-    param_names = ['-rate']
+    param_names, support = ['-rate'], 'nonnegative'
     def domain_map(self, raw): return (raw[..., 0],)
     def inverse_scale(self, params, loc, scale): return (F.softplus(params[0] * scale + loc) + _EPS,)
     def distribution(self, params): return D.Poisson(params[0], validate_args=False)
@@ -413,7 +420,7 @@ DISTRIBUTIONS['Poisson'] = PoissonFamily
 # %% ../../nbs/losses.pytorch.ipynb #b798dd54
 class NegativeBinomialFamily(Family):
     "Negative binomial with mean `mu` and dispersion `alpha`: variance `mu + alpha*mu^2`."
-    param_names = ['-mu', '-alpha']
+    param_names, support = ['-mu', '-alpha'], 'nonnegative'
     def domain_map(self, raw): return raw[..., 0], F.softplus(raw[..., 1]) + _EPS
     def inverse_scale(self, params, loc, scale):
         mu, alpha = params
@@ -447,7 +454,7 @@ class TweedieDistribution(D.Distribution):
 # %% ../../nbs/losses.pytorch.ipynb #119d3b99
 class TweedieFamily(Family):
     "Tweedie with mean mu = softplus(raw*scale + loc) + EPS (original space), fixed power `rho` and dispersion `phi`."
-    param_names = ['-mu']
+    param_names, support = ['-mu'], 'nonnegative'
     def __init__(self, rho:float=1.5, # variance power, in (1, 2)
                  phi:float=1.0): # dispersion: variance = phi * mu^rho
         if not 1 < rho < 2: raise ValueError(f'rho must be in (1, 2), got {rho}')
@@ -461,12 +468,26 @@ DISTRIBUTIONS['Tweedie'] = TweedieFamily
 # %% ../../nbs/losses.pytorch.ipynb #829cc477
 class BernoulliFamily(Family):
     "Bernoulli(probs) for 0/1 data; probs = sigmoid(raw), untouched by the scaler."
-    param_names = ['-probs']
+    param_names, support = ['-probs'], 'binary'
     def domain_map(self, raw): return (torch.sigmoid(raw[..., 0]),)
     def inverse_scale(self, params, loc, scale): return tuple(params)
     def distribution(self, params): return D.Bernoulli(probs=params[0].clamp(_EPS, 1 - _EPS), validate_args=False)
 
 DISTRIBUTIONS['Bernoulli'] = BernoulliFamily
+
+# %% ../../nbs/losses.pytorch.ipynb #cc1ddc75
+_SUPPORTS = {'nonnegative': (lambda y: y >= 0, 'values >= 0'), 'binary': (lambda y: (y == 0) | (y == 1), 'values of 0 or 1')}
+
+@patch
+def check_targets(self:DistributionLoss, y:torch.Tensor): # the observed targets, any shape
+    "Refuse targets outside the family's support, where the likelihood is not defined."
+    if self.family.support not in _SUPPORTS: return
+    inside, what = _SUPPORTS[self.family.support]
+    bad = y[~inside(y)]
+    if len(bad): raise ValueError(
+        f"{self.distribution} models {what}, but {len(bad)} of the targets are not (e.g. {bad.flatten()[0].item():g}); "
+        "choose a family for this data ('Normal' or 'StudentT' take any real value), or transform the target "
+        "(targets are checked after local_scaler_type, if one is set)")
 
 # %% ../../nbs/losses.pytorch.ipynb #2bd5e545
 class MixtureFamily(Family):
@@ -476,6 +497,7 @@ class MixtureFamily(Family):
                  weighted:bool=False): # learn the weights (K more outputs); False: 1/K each
         if int(n_components) != n_components or n_components < 1: raise ValueError(f'n_components must be a positive integer, got {n_components}')
         self.component, self.n_components, self.weighted = component, int(n_components), bool(weighted)
+        self.support = component.support
         ks = range(1, self.n_components + 1)
         self.param_names = [f'{n}-{k}' for n in component.param_names for k in ks] + ([f'-weight-{k}' for k in ks] if weighted else [])
     def domain_map(self, raw):
