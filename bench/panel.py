@@ -11,6 +11,8 @@ What it measures
     1024), then one reading the last 24 steps (inference_input_size=24, set on the fitted model)
   * peak RSS: `ru_maxrss` of the case's process, the frame included; about 60 MB more where scipy is installed
     (torchmetrics, which Lightning imports, then imports `scipy.signal`); the last line says which
+  * encoder floor: the fitted model's own `nn.LSTM` alone over the same N series x 252 steps (random inputs, batches
+    of 1024), the compute a full-history predict cannot avoid; the ratio predict / floor is printed
   * forecasts/s = N / predict seconds (one forecast = one series' h=12 steps), for the full-history predict
 The model config is printed (a small LSTM, MAE loss, robust scaler).  With --nf-python PATH (an interpreter that
 can import neuralforecast), every case also runs neuralforecast's LSTM with the same config, and the ratios
@@ -38,6 +40,17 @@ def panel(n, T=240, seed=0, period=12, integer_ds=False):
                          'y': y.ravel().astype('float32')})
 
 
+def encoder_floor(model, n, T, batch=1024):
+    "Seconds the fitted model's own `nn.LSTM` alone takes over `n` series of `T` steps, in batches as predict reads them."
+    import torch
+    enc = model.hist_encoder
+    x = torch.randn(batch, T, enc.input_size)
+    with torch.inference_mode():
+        t = time.perf_counter()
+        for start in range(0, n, batch): enc(x[:min(batch, n - start)])
+        return time.perf_counter() - t
+
+
 def child(name, steps, threads, lib='lstmcast'):
     import importlib, logging, warnings; warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     import torch
@@ -59,8 +72,10 @@ def child(name, steps, threads, lib='lstmcast'):
     assert len(fc) == n * CONFIG['h'] and fc['LSTM'].notna().all()
     nf.models[0].inference_input_size = 24
     t = time.perf_counter(); nf.predict(); pred24_s = time.perf_counter() - t
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024    # before the floor's own tensors
     return dict(fit_s=fit_s, prep_s=prep[0] if prep else float('nan'), predict_s=pred_s, predict24_s=pred24_s,
-                rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, threads=torch.get_num_threads(),
+                floor_s=encoder_floor(nf.models[0], n, 240 + CONFIG['h']) if lib == 'lstmcast' else float('nan'),
+                rss_mb=rss_mb, threads=torch.get_num_threads(),
                 scipy='scipy' in sys.modules)
 
 
@@ -77,7 +92,7 @@ if __name__ == '__main__':
         print(json.dumps(child(a.case, a.steps, a.threads, a.lib))); sys.exit()
     print(f'model: LSTM({", ".join(f"{k}={v}" for k, v in CONFIG.items())}), max_steps={a.steps}; 240 points/series')
     print(f"{'case':16} {'library':15} {'fit s':>7} {'(prep s)':>9} {'predict s':>10} {'predict s (last 24)':>20} "
-          f"{'forecasts/s':>12} {'peak RSS MB':>12}")
+          f"{'forecasts/s':>12} {'peak RSS MB':>12} {'encoder floor s':>16}")
     libs = {'lstmcast': sys.executable, **({'neuralforecast': a.nf_python} if a.nf_python else {})}
     for name in [c for c in CASES if (a.large or not c.startswith('100k')) and (not a.only or c in a.only.split(';'))]:
         res = {}
@@ -90,7 +105,8 @@ if __name__ == '__main__':
             r = res[lib] = json.loads(out.stdout.strip().splitlines()[-1])
             if lib == 'lstmcast': scipy_loaded = r['scipy']
             print(f"{name:16} {lib:15} {r['fit_s']:7.1f} {r['prep_s']:9.2f} {r['predict_s']:10.2f} {r['predict24_s']:20.2f} "
-                  f"{CASES[name][0] / r['predict_s']:12.0f} {r['rss_mb']:12.0f}", flush=True)
+                  f"{CASES[name][0] / r['predict_s']:12.0f} {r['rss_mb']:12.0f} {r['floor_s']:16.2f}"
+                  + (f"  (predict / floor {r['predict_s'] / r['floor_s']:.2f}x)" if lib == 'lstmcast' else ''), flush=True)
         if len(res) == 2:
             l, n = res['lstmcast'], res['neuralforecast']
             print(f"{'':16} ratio lstmcast / neuralforecast: " + ', '.join(
