@@ -177,6 +177,9 @@ class NeuralForecast:
             _fail(f"unknown local_scaler_type {local_scaler_type!r}; use one of {', '.join(LOCAL_SCALERS)}, boxcox or None")
         if local_scaler_type is not None and any(getattr(m.loss, 'return_params', False) for m in models):
             _fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay in the scaled space")
+        if local_scaler_type is not None and any(getattr(m, 'scale_like_target', None) for m in models):
+            _fail("local_scaler_type scales the target only, so columns in scale_like_target would no longer be in its units: "
+                  "use one or the other")
         self.models, self.freq, self.h = list(models), parse_freq(freq), hs.pop()
         self.local_scaler_type, self.fitted = local_scaler_type, False
 

@@ -100,6 +100,7 @@ class BaseRecurrent(torch.nn.Module):
                  futr_exog_list: list|None=None, # future exogenous columns
                  hist_exog_list: list|None=None, # historic exogenous columns
                  stat_exog_list: list|None=None, # static exogenous columns
+                 scale_like_target: list|None=None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
                  num_workers_loader: int=0, # `DataLoader` workers
                  drop_last_loader: bool=False, # drop the last, incomplete training batch of each pass
                  random_seed: int=1, # seed of the initial weights, the batches and the samples
@@ -116,6 +117,9 @@ class BaseRecurrent(torch.nn.Module):
         self.batch_size, self.valid_batch_size = int(batch_size), int(valid_batch_size or 1024)
         self.futr_exog_list, self.hist_exog_list = list(futr_exog_list or []), list(hist_exog_list or [])
         self.stat_exog_list = list(stat_exog_list or [])
+        self.scale_like_target = list(scale_like_target or [])
+        unknown = [c for c in self.scale_like_target if c not in self.hist_exog_list + self.futr_exog_list]
+        _check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: add them there")
         self.num_workers_loader, self.drop_last_loader = num_workers_loader, drop_last_loader
         self.random_seed, self.alias, self.trainer_kwargs = random_seed, alias, trainer_kwargs
         self.scaler_type = scaler_type
@@ -144,6 +148,8 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     missing = [c for c in self.stat_exog_list if c not in static]
     _check(not missing, f"static columns {missing} of {self!r} are not in static_df; pass a static_df with them")
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
+    like_target = getattr(self, 'scale_like_target', [])               # (absent from models saved before it existed)
+    self._like_target = [1 + i for i, c in enumerate(self.hist_exog_list + self.futr_exog_list) if c in like_target]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
 
 # %% ../../nbs/common.base_recurrent.ipynb #a8514027
@@ -167,6 +173,7 @@ def _windows(self: BaseRecurrent,
         level_mask = stats_mask.clone()
         level_mask[:, :max(0, end - self.level_window)] = 0
     self.scaler.transform(x[:, :T], stats_mask, level_mask)
+    self.scaler.share_statistics(0, self._like_target)             # lags of the target keep the target's units
     z = self.scaler.scale(x)
     z = torch.where(exists[..., None] & z.isfinite(), z, 0).transpose(1, 2)   # [B, K, T+h]
     stat = static[:, self._stat_idx] if static is not None and self._stat_idx else temporal.new_zeros(len(temporal), 0)

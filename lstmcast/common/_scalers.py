@@ -167,3 +167,14 @@ def inverse_transform(self:TemporalNorm,
     scale = self.x_scale if x_scale is None else x_scale
     if self.scaler_type == 'invariant': z = torch.sinh(z)
     return z * scale + shift
+
+# %% ../../nbs/common.scalers.ipynb #7f4c3e52
+@patch
+def share_statistics(self:TemporalNorm,
+                     src:int, # the feature (last axis) whose statistics are shared
+                     dst:list): # the features that take them
+    "Give the features `dst` the shift and scale of feature `src`, as stored by the last `transform`."
+    if self.x_shift is None: raise RuntimeError("TemporalNorm: call `transform` before `share_statistics`")
+    idx = torch.arange(self.x_shift.shape[-1], device=self.x_shift.device)
+    idx[list(dst)] = src                                                 # each feature reads its own, or `src`'s
+    self.x_shift, self.x_scale = self.x_shift[..., idx], self.x_scale[..., idx]

@@ -40,6 +40,7 @@ class LSTM(BaseRecurrent):
                  futr_exog_list = None, # future exogenous columns
                  hist_exog_list = None, # historic exogenous columns
                  stat_exog_list = None, # static exogenous columns
+                 scale_like_target = None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
                  loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
                  valid_loss = None, # validation loss; None: `loss`
                  max_steps: int = 1000, # training steps
@@ -61,7 +62,7 @@ class LSTM(BaseRecurrent):
                          num_lr_decays=num_lr_decays, early_stop_patience_steps=early_stop_patience_steps,
                          val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
                          scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
-                         stat_exog_list=stat_exog_list, num_workers_loader=num_workers_loader,
+                         stat_exog_list=stat_exog_list, scale_like_target=scale_like_target, num_workers_loader=num_workers_loader,
                          drop_last_loader=drop_last_loader, random_seed=random_seed, alias=alias, **trainer_kwargs)
         for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
                         ('context_size', context_size), ('decoder_hidden_size', decoder_hidden_size)]:
