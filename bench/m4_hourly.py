@@ -24,12 +24,13 @@ What it measures
     long     as fast with 1000 steps;
     level336 log, robust scaler with level_window=-1 (the shift is the median of the whole window, not of its last
              h steps), input_size 336, futr y_[lag48], y_[lag168], hour and week sin/cos, 300 steps;
+    level336s  level336 with scale_like_target=[y_[lag48], y_[lag168]] (the lags take the target's statistics);
     centred  log, prep='center', scaler_type='identity', input_size 192, futr y_[lag48], y_[lag168], hour, 300 steps;
     diff24   log, diff=24, prep='standardize', scaler_type='identity', same futr and size as centred, 300 steps;
     ens3     (the default) the median of level336, centred and diff24, forecast by forecast; its fit time is the
              sum of theirs.
   Skips with a message if the data folder is absent.
-Run: python bench/m4_hourly.py [--recipes raw,fast,long,level336,centred,diff24,ens3] [--threads N]
+Run: python bench/m4_hourly.py [--recipes raw,fast,long,level336,level336s,centred,diff24,ens3] [--threads N]
 """
 import argparse, logging, os, sys, time, warnings
 from pathlib import Path
@@ -48,6 +49,9 @@ RECIPES = {  # name: LSTM arguments beyond COMMON, and the data preparation keys
     'long': dict(_SMALL, log=True, futr_exog_list=['y_[lag48]'], learning_rate=3e-3, num_lr_decays=3, max_steps=1000),
     'level336': dict(_SMALL, input_size=7 * H, inference_input_size=7 * H, level_window=-1, log=True,
                      futr_exog_list=_CAL + ['week_sin', 'week_cos'], learning_rate=3e-3, num_lr_decays=3, max_steps=300),
+    'level336s': dict(_SMALL, input_size=7 * H, inference_input_size=7 * H, level_window=-1, log=True,
+                      futr_exog_list=_CAL + ['week_sin', 'week_cos'], scale_like_target=['y_[lag48]', 'y_[lag168]'],
+                      learning_rate=3e-3, num_lr_decays=3, max_steps=300),
     'centred': dict(_SMALL, scaler_type='identity', log=True, prep='center', futr_exog_list=_CAL,
                     learning_rate=3e-3, num_lr_decays=3, max_steps=300),
     'diff24': dict(_SMALL, scaler_type='identity', log=True, diff=M, prep='standardize', futr_exog_list=_CAL,
