@@ -177,9 +177,6 @@ class NeuralForecast:
             _fail(f"unknown local_scaler_type {local_scaler_type!r}; use one of {', '.join(LOCAL_SCALERS)}, boxcox or None")
         if local_scaler_type is not None and any(getattr(m.loss, 'return_params', False) for m in models):
             _fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay in the scaled space")
-        if local_scaler_type is not None and any(getattr(m, 'scale_like_target', None) for m in models):
-            _fail("local_scaler_type scales the target only, so columns in scale_like_target would no longer be in its units: "
-                  "use one or the other")
         self.models, self.freq, self.h = list(models), parse_freq(freq), hs.pop()
         self.local_scaler_type, self.fitted = local_scaler_type, False
 
@@ -213,7 +210,7 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
 
 @patch
 def _scale_locally(self: NeuralForecast, dataset, holdout: int):
-    "Scale the target of each series with statistics of its rows before the last `holdout`; keep them to map back."
+    "Scale the target of each series (and the columns a model scales like it) with statistics of its rows before the last `holdout`; keep them to map back."
     codes = np.repeat(np.arange(len(dataset)), dataset.lengths)
     y = dataset.temporal[:, 0].numpy().astype(np.float64)
     usable = dataset.temporal[:, -1].numpy() > 0
@@ -225,10 +222,27 @@ def _scale_locally(self: NeuralForecast, dataset, holdout: int):
         dataset.y_lambda = boxcox_lambdas(np.where(usable, y, np.nan), codes, len(dataset))
         dataset.y_shift, dataset.y_scale = np.zeros(len(dataset)), np.ones(len(dataset))
         with np.errstate(all='ignore'): z = np.where(y > 0, boxcox(y, dataset.y_lambda[codes]), 0.)  # masked rows: 0
-        dataset.temporal[:, 0] = torch.from_numpy(z).float()
-        return
-    dataset.y_shift, dataset.y_scale = local_statistics(np.where(usable, y, np.nan), codes, len(dataset), self.local_scaler_type)
-    dataset.temporal[:, 0] = torch.from_numpy((y - dataset.y_shift[codes]) / dataset.y_scale[codes]).float()
+    else:
+        dataset.y_shift, dataset.y_scale = local_statistics(np.where(usable, y, np.nan), codes, len(dataset), self.local_scaler_type)
+        z = (y - dataset.y_shift[codes]) / dataset.y_scale[codes]
+    dataset.temporal[:, 0] = torch.from_numpy(z).float()
+    cols = list(dataset.temporal_cols)
+    for c in self._like_target_cols():              # lags of the target stay in its units
+        dataset.temporal[:, cols.index(c)] = torch.from_numpy(
+            _in_target_units(dataset, dataset.temporal[:, cols.index(c)].numpy().astype(np.float64), codes, c)).float()
+
+@patch
+def _like_target_cols(self: NeuralForecast) -> list:
+    "The exogenous columns some model scales like the target (`scale_like_target`)."
+    return list(dict.fromkeys(c for m in self.models for c in getattr(m, 'scale_like_target', [])))
+
+def _in_target_units(dataset, values, series, name):
+    "`values` of column `name` on the rows of `series`, scaled locally as the target is: the inverse of `_unscaled`."
+    if dataset.y_lambda is not None:
+        if (values <= 0).any():
+            _fail(f"local_scaler_type='boxcox' needs positive values in {name!r}, which scale_like_target scales like the target")
+        values = boxcox(values, dataset.y_lambda[series])
+    return (values - dataset.y_shift[series]) / dataset.y_scale[series]
 
 def _unscaled(dataset, values, series):
     "`values` of the rows of `series` back in the target's units (unchanged without local scaling)."
@@ -307,6 +321,11 @@ def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
               f"nf.get_missing_future(futr_df) lists them")
     if len(futr_df) > len(grid): warnings.warn(f"futr_df has {len(futr_df) - len(grid)} rows beyond the forecast horizon; they are ignored")
     for c in futr: block[:, :, cols.index(c)] = torch.from_numpy(merged[c].to_numpy(np.float32).reshape(n, h))
+    if dataset.y_shift is not None:                  # local scaling: future lags of the target in its scaled units
+        series = np.repeat(np.arange(n), h)
+        for c in [c for c in self._like_target_cols() if c in futr]:
+            block[:, :, cols.index(c)] = torch.from_numpy(_in_target_units(
+                dataset, merged[c].to_numpy(np.float64), series, c).reshape(n, h)).float()
     return block
 
 @patch
