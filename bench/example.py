@@ -14,7 +14,7 @@ lstmcast is always run; `neuralforecast` only if it is importable (it is not a d
 the one given with --nf-python (e.g. a separate venv: `python3 -m venv /tmp/nfvenv && /tmp/nfvenv/bin/pip install
 torch==2.13.0 neuralforecast==3.3.0`), and then the ratios lstmcast / neuralforecast are printed. neuralforecast
 gets freq='ME' (it rejects 'M' on pandas 3) and its own copy of the AirPassengers panel.
-Run: python bench/example.py [--steps 200] [--repeats 20] [--threads N] [--seeds N] [--nf-python PATH]
+Run: python bench/example.py [--steps 200] [--repeats 20] [--threads N] [--seeds N] [--extra JSON] [--nf-python PATH]
 """
 import argparse, importlib.util, json, os, subprocess, sys
 
@@ -37,7 +37,7 @@ nf = NeuralForecast(models=[LSTM(h=12, input_size=-1, loss=DistributionLoss(dist
                                  scaler_type='robust', encoder_n_layers=2, encoder_hidden_size=128, context_size=10,
                                  decoder_hidden_size=128, decoder_layers=2, max_steps={steps},
                                  futr_exog_list=['y_[lag12]'], stat_exog_list=['airline1'],
-                                 enable_progress_bar=False, random_seed={seed})], freq={freq!r})
+                                 enable_progress_bar=False, random_seed={seed}, **{extra!r})], freq={freq!r})
 t0 = time.perf_counter(); nf.fit(df=Y_train_df, static_df=AirPassengersStatic); t_fit = time.perf_counter() - t0
 t0 = time.perf_counter(); nf.predict(futr_df=Y_test_df); t_first = time.perf_counter() - t0
 ts = []
@@ -53,9 +53,9 @@ print(json.dumps(dict(import_s=t_import, fit_s=t_fit, predict_ms=statistics.medi
 '''
 
 
-def run(lib, steps, repeats, threads, python=sys.executable, seed=1):
+def run(lib, steps, repeats, threads, python=sys.executable, seed=1, extra=None):
     code = CHILD.format(lib=lib, steps=steps, repeats=repeats, threads=threads, freq='M' if lib == 'lstmcast' else 'ME',
-                        seed=seed)
+                        seed=seed, extra=(extra or {}) if lib == 'lstmcast' else {})
     out = subprocess.run([python, '-c', code], capture_output=True, text=True)
     if out.returncode: sys.exit(f'{lib} failed:\n{out.stderr[-3000:]}')
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -67,11 +67,15 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=0, help='torch.set_num_threads in the children (default: torch default)')
     ap.add_argument('--seeds', type=int, default=0, help='also refit with random_seed 1..N and print the test MAE '
                     'and 90%% interval coverage of each seed (one seed is luck: the spread is as large as the gap)')
+    ap.add_argument('--extra', default='{}', help='JSON of LSTM arguments for lstmcast beyond the spec example, '
+                    'e.g. \'{"scale_like_target": ["y_[lag12]"]}\'')
     ap.add_argument('--nf-python', help='a Python interpreter that can import neuralforecast (default: this one, if it can)')
     a = ap.parse_args()
     nf_python = a.nf_python or (sys.executable if importlib.util.find_spec('neuralforecast') else None)
     if nf_python is None: print('neuralforecast is not installed: lstmcast only (no ratios); see --nf-python')
-    res = {'lstmcast': run('lstmcast', a.steps, a.repeats, a.threads)}
+    extra = json.loads(a.extra)
+    if extra: print(f'lstmcast gets {extra} beyond the spec example')
+    res = {'lstmcast': run('lstmcast', a.steps, a.repeats, a.threads, extra=extra)}
     if nf_python: res['neuralforecast'] = run('neuralforecast', a.steps, a.repeats, a.threads, nf_python)
     print(f"{'library':15} {'import s':>9} {'fit s':>7} {'predict ms':>11} {'end to end s':>13} {'peak RSS MB':>12} "
           f"{'test MAE':>9} threads")
@@ -90,7 +94,7 @@ if __name__ == '__main__':
         print(f'\nAccuracy over random_seed 1..{a.seeds} (test year: 24 values; coverage of the 90% interval):')
         pythons = {'lstmcast': sys.executable, **({'neuralforecast': nf_python} if nf_python else {})}
         for lib, python in pythons.items():
-            runs = [res[lib]] + [run(lib, a.steps, 1, a.threads, python, seed) for seed in range(2, a.seeds + 1)]
+            runs = [res[lib]] + [run(lib, a.steps, 1, a.threads, python, seed, extra) for seed in range(2, a.seeds + 1)]
             maes, covs = [r['mae'] for r in runs], [r['cov90'] for r in runs]
             print(f"{lib:15} MAE {' '.join(f'{m:5.1f}' for m in maes)}  mean {sum(maes) / len(maes):5.2f} | "
                   f"coverage {' '.join(f'{c:4.2f}' for c in covs)}  mean {sum(covs) / len(covs):4.2f}")
