@@ -175,6 +175,7 @@ def share_statistics(self:TemporalNorm,
                      dst:list): # the features that take them
     "Give the features `dst` the shift and scale of feature `src`, as stored by the last `transform`."
     if self.x_shift is None: raise RuntimeError("TemporalNorm: call `transform` before `share_statistics`")
+    if not len(dst): return                                              # the common case, on every training step
     idx = torch.arange(self.x_shift.shape[-1], device=self.x_shift.device)
     idx[list(dst)] = src                                                 # each feature reads its own, or `src`'s
     self.x_shift, self.x_scale = self.x_shift[..., idx], self.x_scale[..., idx]
