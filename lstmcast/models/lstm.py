@@ -29,7 +29,7 @@ class LSTM(BaseRecurrent):
     def __init__(self,
                  h: int, # forecast horizon
                  input_size: int = -1, # steps of history per training window (truncated backprop); -1: all history
-                 inference_input_size: int = -1, # steps of history read to predict; -1: all history
+                 inference_input_size: Optional[int] = None, # steps of history read to predict; None: input_size; -1: all
                  encoder_n_layers: int = 2, # stacked LSTM layers
                  encoder_hidden_size: int = 200, # units of the LSTM's hidden state
                  encoder_bias: bool = True, # whether the LSTM uses the biases `b_ih`, `b_hh`
@@ -41,6 +41,9 @@ class LSTM(BaseRecurrent):
                  hist_exog_list = None, # historic exogenous columns
                  stat_exog_list = None, # static exogenous columns
                  scale_like_target = None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
+                 seasonal_lags = 'auto', # seasons (steps) whose lag of the target is a future input; 'auto': from freq; None
+                 tail_validation: bool = True, # without val_size: hold out the last h steps, calibrate intervals on them
+                 train_origins: int = 256, # origins decoded per series and training step (a random sample beyond)
                  loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
                  valid_loss = None, # validation loss; None: `loss`
                  max_steps: int = 1000, # training steps
@@ -51,7 +54,7 @@ class LSTM(BaseRecurrent):
                  batch_size: int = 32, # series per training batch
                  valid_batch_size: Optional[int] = None, # series per validation and prediction batch; None: 1024
                  scaler_type: str = 'robust', # temporal scaler, see `TemporalNorm`
-                 level_window: Optional[int] = None, # last steps of a history that set its level; None: h; -1: all
+                 level_window: Optional[int] = None, # trailing steps whose statistics scale each origin; None: h; -1: all
                  random_seed: int = 1, # seed of the initial weights, the batches and the samples
                  num_workers_loader: int = 0, # `DataLoader` workers
                  drop_last_loader: bool = False, # drop the last, incomplete training batch of each pass
@@ -62,7 +65,9 @@ class LSTM(BaseRecurrent):
                          num_lr_decays=num_lr_decays, early_stop_patience_steps=early_stop_patience_steps,
                          val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
                          scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
-                         stat_exog_list=stat_exog_list, scale_like_target=scale_like_target, num_workers_loader=num_workers_loader,
+                         stat_exog_list=stat_exog_list, scale_like_target=scale_like_target,
+                         seasonal_lags=seasonal_lags, tail_validation=tail_validation, train_origins=train_origins,
+                         num_workers_loader=num_workers_loader,
                          drop_last_loader=drop_last_loader, random_seed=random_seed, alias=alias, **trainer_kwargs)
         for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
                         ('context_size', context_size), ('decoder_hidden_size', decoder_hidden_size)]:
@@ -74,7 +79,7 @@ class LSTM(BaseRecurrent):
         self.encoder_bias, self.encoder_dropout = encoder_bias, encoder_dropout
         self.context_size = context_size
         self.decoder_hidden_size, self.decoder_layers = decoder_hidden_size, decoder_layers
-        self.futr_exog_size = len(self.futr_exog_list)
+        self.futr_exog_size = len(self.futr_exog_list) + len(self.lag_periods)   # the seasonal lags too
         self.hist_exog_size = len(self.hist_exog_list)
         self.stat_exog_size = len(self.stat_exog_list)
 
@@ -134,6 +139,8 @@ def forward(self: LSTM, windows_batch: dict):
     hidden_state = self._encode(encoder_input, last_only)                      # [B, T, hidden], or [B, 1, hidden]
     futr_exog = windows_batch['futr_exog']
     if last_only: futr_exog, T = futr_exog[:, :, -1:], 1
+    origins = windows_batch.get('origins')                                     # training: a sample of the origins
+    if origins is not None: hidden_state, T = hidden_state[:, origins], len(origins)
 
     if self.futr_exog_size > 0:                                                # [B, F, T, 1+h] -> [B, T, h, F]
         futr_exog = futr_exog.permute(0, 2, 3, 1)[:, :, 1:, :]

@@ -1,0 +1,158 @@
+"""Accuracy of the default LSTM against seasonal naive and naive on real public data sets of several frequencies.
+
+What it measures
+  Each data set is backtested with `NeuralForecast.cross_validation(n_windows=W, step_size=h, refit=False)`: one fit
+  on the data before the first cutoff, then forecasts from W cutoffs, each from its own history. The model is
+  `LSTM(h, loss=DistributionLoss('Normal', level=[80, 90]), max_steps=STEPS)` with every other argument at its
+  default (no hand-built features; `--extra JSON` adds LSTM arguments). Baselines from the same cutoffs: seasonal
+  naive (repeat the last season) and naive (repeat the last value). Scores, over every forecast point:
+    sMAPE  mean of 200|y - f| / (|y| + |f|)
+    MASE   mean |y - f| over a series' window, divided by the in-sample seasonal-naive MAE of the history before the
+           cutoff (season m of the data set; m = 1 where there is none), averaged over series and windows
+    cov80, cov90   share of actuals inside the 80% and 90% intervals (LSTM only)
+    sQL    scaled quantile loss: 2 * mean pinball loss over the quantiles 0.05, 0.1, 0.5, 0.9, 0.95 / mean |y|
+           (a discrete CRPS; for the baselines, the point forecast at every quantile, i.e. their MAE-based score)
+  and the fit and backtest time of the LSTM.
+Data sets (all shipped inside pip packages or in ../shared/data, nothing is downloaded):
+  air      AirPassengers panel (lstmcast.utils; 2 monthly series, h=12, 3 windows)
+  co2      Mauna Loa CO2 (statsmodels; weekly, gaps interpolated, h=52, 2 windows)
+  wine     Australian wine sales (pmdarima `wineind`; monthly, h=12, 3 windows)
+  beer     Australian beer production (pmdarima `ausbeer`; quarterly, h=8, 3 windows)
+  elnino   sea surface temperature (statsmodels `elnino`; monthly, 61 years, h=12, 3 windows)
+  taylor   electricity demand (pmdarima `taylor`; half-hourly, 12 weeks, h=48, 3 windows)
+  macro    US macro series (statsmodels `macrodata`, 9 positive quarterly series as a panel, h=8, 2 windows)
+  m4h      M4 Hourly (../shared/data/m4, 414 series, h=48, its test set as the one window); skipped if absent
+pmdarima is optional (its data sets are skipped without it): `pip install statsmodels pmdarima`.
+Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--data air,co2,...] [--steps N] [--seed S] [--extra JSON]
+"""
+import argparse, json, logging, os, sys, time, warnings
+from pathlib import Path
+import numpy as np, pandas as pd
+
+M4 = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'm4'
+
+
+def _long(y, uid, freq, start='2000-01-01'):
+    y = np.asarray(y, dtype=float)
+    ds = pd.date_range(start, periods=len(y), freq=freq)
+    return pd.DataFrame({'unique_id': uid, 'ds': ds, 'y': y})
+
+
+def load(name):
+    "(df, freq, h, season, n_windows) of data set `name`, or None when its package or files are missing."
+    if name == 'air':
+        from lstmcast.utils import AirPassengersPanel
+        return AirPassengersPanel[['unique_id', 'ds', 'y']], 'M', 12, 12, 3
+    if name == 'co2':
+        import statsmodels.api as sm
+        s = sm.datasets.co2.load_pandas().data['co2'].interpolate()
+        return _long(s.to_numpy(), 'co2', 'W-SAT', str(s.index[0].date())), 'W-SAT', 52, 52, 2
+    if name == 'elnino':
+        import statsmodels.api as sm
+        wide = sm.datasets.elnino.load_pandas().data.drop(columns='YEAR')
+        return _long(wide.to_numpy().ravel(), 'elnino', 'MS', '1950-01-01'), 'MS', 12, 12, 3
+    if name == 'macro':
+        import statsmodels.api as sm
+        d = sm.datasets.macrodata.load_pandas().data
+        cols = ['realgdp', 'realcons', 'realinv', 'realgovt', 'realdpi', 'cpi', 'm1', 'unemp', 'pop']
+        return pd.concat([_long(d[c], c, 'QS', '1959-01-01') for c in cols]), 'QS', 8, 4, 2
+    if name in ('wine', 'beer', 'taylor'):
+        try: import pmdarima.datasets as pmd
+        except ImportError: return None
+        if name == 'wine': return _long(pmd.load_wineind(), 'wine', 'MS', '1980-01-01'), 'MS', 12, 12, 3
+        if name == 'beer': return _long(pmd.load_ausbeer(as_series=True).dropna(), 'beer', 'QS', '1956-01-01'), 'QS', 8, 4, 3
+        return _long(pmd.load_taylor(), 'taylor', '30min', '2000-06-05'), '30min', 48, 48, 3
+    if name == 'm4h':
+        if not (M4 / 'Hourly-train.csv').exists(): return None
+        tr, te = (pd.read_csv(M4 / f'Hourly-{p}.csv', index_col=0) for p in ('train', 'test'))
+        rows = []
+        for uid in tr.index:
+            y = np.concatenate([tr.loc[uid].dropna().to_numpy(), te.loc[uid].to_numpy()])
+            rows.append(_long(y, uid, 'h'))
+        return pd.concat(rows, ignore_index=True), 'h', 48, 24, 1
+    raise ValueError(f'unknown data set {name!r}')
+
+
+def baselines(df, cv, season):
+    "Seasonal-naive and naive forecasts for the rows of `cv`, from each row's cutoff."
+    hist = df.set_index(['unique_id', 'ds'])['y'].sort_index()
+    out = cv[['unique_id', 'ds', 'cutoff']].copy()
+    sn, nv, scale = [], [], []
+    for (uid, cutoff), g in cv.groupby(['unique_id', 'cutoff'], sort=False):
+        y = hist.loc[uid]
+        past = y[y.index <= cutoff].to_numpy()
+        k = np.arange(len(g))
+        sn.append(past[len(past) - season + k % season])
+        nv.append(np.repeat(past[-1], len(g)))
+        err = np.abs(past[season:] - past[:-season]) if len(past) > season else np.abs(np.diff(past))
+        scale.append(np.repeat(np.nanmean(err), len(g)))
+    out['snaive'], out['naive'], out['scale'] = np.concatenate(sn), np.concatenate(nv), np.concatenate(scale)
+    return out
+
+
+def scores(y, f, scale, groups, lo=None, hi=None, qs=None):
+    "sMAPE, MASE, coverages and scaled quantile loss of forecasts `f` of `y`."
+    e = np.abs(y - f)
+    smape = np.mean(200 * e / np.maximum(np.abs(y) + np.abs(f), 1e-9))
+    mase = pd.Series(e / scale).groupby(groups).mean().mean()
+    r = {'sMAPE': smape, 'MASE': mase}
+    if lo is not None:
+        for lv in (80, 90): r[f'cov{lv}'] = np.mean((lo[lv] <= y) & (y <= hi[lv]))
+    qs = qs or {q: f for q in (0.05, 0.1, 0.5, 0.9, 0.95)}
+    pin = [np.mean(np.maximum(q * (y - v), (q - 1) * (y - v))) for q, v in qs.items()]
+    r['sQL'] = 2 * np.mean(pin) / np.mean(np.abs(y))
+    return r
+
+
+def run(name, steps, seed, extra):
+    got = load(name)
+    if got is None: return None
+    df, freq, h, season, n_windows = got
+    from lstmcast import NeuralForecast
+    from lstmcast.models import LSTM
+    from lstmcast.losses.pytorch import DistributionLoss
+    attrs = {k: extra.pop(k) for k in list(extra) if k.startswith('x_')}
+    model = LSTM(h=h, loss=DistributionLoss('Normal', level=[80, 90]), max_steps=steps, random_seed=seed,
+                 enable_progress_bar=False, **extra)
+    for k, v in attrs.items(): setattr(model, k[2:], v)
+    nf = NeuralForecast(models=[model], freq=freq)
+    t0 = time.perf_counter()
+    cv = nf.cross_validation(df, n_windows=n_windows, step_size=h, refit=False)
+    seconds = time.perf_counter() - t0
+    b = baselines(df, cv, season)
+    y, groups = cv['y'].to_numpy(), (cv['unique_id'].astype(str) + cv['cutoff'].astype(str)).to_numpy()
+    lo = {lv: cv[f'LSTM-lo-{lv}'].to_numpy() for lv in (80, 90)}
+    hi = {lv: cv[f'LSTM-hi-{lv}'].to_numpy() for lv in (80, 90)}
+    qs = {0.05: lo[90], 0.1: lo[80], 0.5: cv['LSTM-median'].to_numpy(), 0.9: hi[80], 0.95: hi[90]}
+    res = {'LSTM': scores(y, cv['LSTM'].to_numpy(), b['scale'].to_numpy(), groups, lo, hi, qs)}
+    for base in ('snaive', 'naive'): res[base] = scores(y, b[base].to_numpy(), b['scale'].to_numpy(), groups)
+    return {'data': name, 'freq': freq, 'h': h, 'series': df['unique_id'].nunique(), 'windows': n_windows,
+            'seconds': seconds, 'scores': res}
+
+
+def report(r):
+    s = r['scores']
+    l, sn, nv = s['LSTM'], s['snaive'], s['naive']
+    print(f"{r['data']:7} {r['freq']:6} h={r['h']:<3} n={r['series']:<4} | LSTM sMAPE {l['sMAPE']:6.2f} MASE {l['MASE']:5.3f} "
+          f"sQL {l['sQL']:.4f} cov80 {l['cov80']:.2f} cov90 {l['cov90']:.2f} | snaive {sn['sMAPE']:6.2f} {sn['MASE']:5.3f} "
+          f"{sn['sQL']:.4f} | naive {nv['sMAPE']:6.2f} {nv['MASE']:5.3f} | LSTM/snaive sMAPE {l['sMAPE'] / sn['sMAPE']:.2f} "
+          f"MASE {l['MASE'] / sn['MASE']:.2f} | {r['seconds']:.0f} s", flush=True)
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--data', default='air,co2,wine,beer,elnino,taylor,macro,m4h')
+    ap.add_argument('--steps', type=int, default=1000)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--extra', default='{}', help='JSON of more LSTM arguments')
+    ap.add_argument('--json', help='append each result as a JSON line to this file')
+    a = ap.parse_args()
+    warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
+    extra = json.loads(a.extra)
+    print(f'steps {a.steps}, seed {a.seed}, extra {extra}, threads {os.environ.get("OMP_NUM_THREADS", "default")}')
+    for name in a.data.split(','):
+        r = run(name, a.steps, a.seed, extra)
+        if r is None: print(f'{name:7} skipped: its data (package or files) is not here'); continue
+        report(r)
+        if a.json:
+            with open(a.json, 'a') as f: f.write(json.dumps({**r, 'steps': a.steps, 'seed': a.seed, 'extra': extra}) + '\n')
