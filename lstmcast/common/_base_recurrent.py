@@ -393,7 +393,10 @@ def fit(self: BaseRecurrent,
     if hasattr(self.loss, 'check_targets'):                   # a likelihood refuses targets outside its support
         temporal = torch.as_tensor(dataset.temporal)
         self.loss.check_targets(temporal[:, 0][temporal[:, -1] > 0])
-    tail = val_size == 0 and getattr(self, 'tail_validation', False) and dataset.max_size > 3 * self.h + test_size
+    checkpointed = ckpt_path is not None or any('ModelCheckpoint' in [k.__name__ for k in type(cb).__mro__]
+                                                for cb in self.trainer_kwargs.get('callbacks', []))
+    tail = (val_size == 0 and getattr(self, 'tail_validation', False) and not checkpointed   # a resumable fit is one fit
+            and dataset.max_size > 3 * self.h + test_size)
     if tail: val_size = self.h                                # held out of training, to calibrate the intervals
     self.val_size, self.test_size, self.interval_widths = int(val_size), int(test_size), None
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
@@ -402,12 +405,26 @@ def fit(self: BaseRecurrent,
         torch.manual_seed(self.random_seed)
         self._reset_parameters()
         trainer = train(self, dataset, val_size, ckpt_path)
+        if tail and not trainer.interrupted:
+            if self.loss.is_distribution_output: widths = self._tail_widths(dataset)
+            trainer = self._refit(dataset, test_size)
+            if self.loss.is_distribution_output: self.interval_widths = widths
     if trainer.interrupted:  # Lightning stops cleanly on Ctrl-C; say where, rather than pass it off as done
         warnings.warn(f"{self!r}: training was interrupted at step {trainer.global_step} of {self.max_steps}; "
                       "the model keeps the weights reached so far and can predict, or call fit again")
-    if tail and self.loss.is_distribution_output: self.interval_widths = self._tail_widths(dataset)
     self.fitted, self.fit_rank = True, trainer.global_rank   # `NeuralForecast.save` writes from rank 0 only
     return self
+
+@patch
+def _refit(self: BaseRecurrent, dataset, test_size):
+    "Train again from the same start on all the data (the tail too), for the steps that validated best."
+    from lstmcast.common._trainer import train
+    steps, self.max_steps = self.max_steps, max(1, self.best_step or self.max_steps)
+    self.val_size, self.keep_best = 0, False
+    torch.manual_seed(self.random_seed)
+    self._reset_parameters()
+    try: return train(self, dataset, 0)
+    finally: self.max_steps = steps
 
 # %% ../../nbs/common.base_recurrent.ipynb #3542f673
 CALIBRATION_LEVELS = torch.arange(1, 100, dtype=torch.float64) / 100   # the central intervals calibrated (1%..99%)
@@ -444,12 +461,14 @@ def _tail_widths(self: BaseRecurrent, dataset: TimeSeriesDataset) -> torch.Tenso
 def _calibrate(self: BaseRecurrent, cols: torch.Tensor, loss, scale: torch.Tensor) -> torch.Tensor:
     "Forecast columns `[n, h, k]` of `loss` with interval bounds at the calibrated widths around the median."
     widths = getattr(self, 'interval_widths', None)
-    if widths is None or not loss.is_distribution_output: return cols
+    support = getattr(getattr(loss, 'family', None), 'support', 'real')
+    if widths is None or not loss.is_distribution_output or support == 'binary': return cols   # 0/1: nothing to widen
     q = loss.column_quantiles.cpu().double()                              # the median, then the other quantiles
     level = ((2 * q - 1).abs() * 100).round().clamp(1, 99).long() - 1     # nearest calibrated level
     half = torch.where(q == 0.5, 0., widths.double()[:, level] * torch.sign(q - 0.5)).to(cols)   # [h, quantiles]
     cols = cols.clone()
     cols[..., 1:1 + len(q)] = cols[..., 1:2] + half * scale.to(cols)[..., None]
+    if support == 'nonnegative': cols[..., 1:1 + len(q)] = cols[..., 1:1 + len(q)].clamp_min(0)   # counts stay >= 0
     return cols
 
 # %% ../../nbs/common.base_recurrent.ipynb #2d2fccd1
