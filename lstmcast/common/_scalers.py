@@ -128,7 +128,7 @@ class TemporalNorm(nn.Module):
 # %% ../../nbs/common.scalers.ipynb #68dca9be
 import torch.nn.functional as F
 
-TRAILING_CHUNK = 2 ** 22   # values (series x features x steps x window) unfolded at a time: memory stays bounded
+TRAILING_CHUNK = 2 ** 20   # values (series x features x steps x window) unfolded at a time: memory stays bounded
 
 def trailing_statistics(x:torch.Tensor, # `[B, T, K]`, time on axis 1
                         mask:torch.Tensor, # `[B, T, K]`, 1 where a point counts
