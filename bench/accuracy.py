@@ -12,7 +12,8 @@ What it measures
     cov80, cov90   share of actuals inside the 80% and 90% intervals (LSTM only)
     sQL    scaled quantile loss: 2 * mean pinball loss over the quantiles 0.05, 0.1, 0.5, 0.9, 0.95 / mean |y|
            (a discrete CRPS; for the baselines, the point forecast at every quantile, i.e. their MAE-based score)
-  and the fit and backtest time of the LSTM.
+  and the fit and backtest time of the LSTM. A stable line per data set is printed as it completes; `--json FILE`
+  appends the full result. One seed is one draw: compare settings over several (`--seed`).
 Data sets (all shipped inside pip packages or in ../shared/data, nothing is downloaded):
   air      AirPassengers panel (lstmcast.utils; 2 monthly series, h=12, 3 windows)
   co2      Mauna Loa CO2 (statsmodels; weekly, gaps interpolated, h=52, 2 windows)
@@ -111,10 +112,8 @@ def run(name, steps, seed, extra):
     from lstmcast import NeuralForecast
     from lstmcast.models import LSTM
     from lstmcast.losses.pytorch import DistributionLoss
-    attrs = {k: extra.pop(k) for k in list(extra) if k.startswith('x_')}
     model = LSTM(h=h, loss=DistributionLoss('Normal', level=[80, 90]), max_steps=steps, random_seed=seed,
                  enable_progress_bar=False, **extra)
-    for k, v in attrs.items(): setattr(model, k[2:], v)
     nf = NeuralForecast(models=[model], freq=freq)
     t0 = time.perf_counter()
     cv = nf.cross_validation(df, n_windows=n_windows, step_size=h, refit=False)
