@@ -131,8 +131,8 @@ class BaseRecurrent(torch.nn.Module):
                  hist_exog_list: list|None=None, # historic exogenous columns
                  stat_exog_list: list|None=None, # static exogenous columns
                  scale_like_target: list|None=None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
-                 seasonal_lags='auto', # seasons (in steps) whose lag of the target is a future input; 'auto': from freq; None
-                 tail_validation: bool=True, # without val_size: train without the last h steps, calibrate intervals there
+                 seasonal_lags='auto', # seasons (steps) whose lag of the target is a future input; 'auto': freq's; None
+                 tail_validation: bool=True, # without val_size: validate on the last h steps, refit, calibrate
                  train_origins: int=256, # origins decoded per series and training step (a random sample beyond)
                  num_workers_loader: int=0, # `DataLoader` workers
                  drop_last_loader: bool=False, # drop the last, incomplete training batch of each pass
@@ -162,10 +162,11 @@ class BaseRecurrent(torch.nn.Module):
         self.level_window = self.h if level_window is None else int(level_window)
         _check(seasonal_lags in ('auto', None) or (isinstance(seasonal_lags, (list, tuple)) and
                all(isinstance(m, (int, np.integer)) and m >= 1 for m in seasonal_lags)),
-               f"seasonal_lags must be 'auto', None or a list of positive integers (season lengths), got {seasonal_lags!r}")
+               f"seasonal_lags must be 'auto', None or a list of positive integers (seasons), got {seasonal_lags!r}")
         _check(isinstance(train_origins, (int, np.integer)) and train_origins >= 1,
                f"train_origins must be a positive integer, got {train_origins!r}")
-        self.seasonal_lags, self.tail_validation, self.train_origins = seasonal_lags, bool(tail_validation), int(train_origins)
+        self.seasonal_lags, self.tail_validation = seasonal_lags, bool(tail_validation)
+        self.train_origins = int(train_origins)
         self.season_length = None                                  # set from the frequency by `NeuralForecast`
         self.scaler = TemporalNorm(scaler_type, dim=1, num_features=1 + len(self.hist_exog_list) + len(self.futr_exog_list))
         self.val_size = self.test_size = 0
@@ -202,7 +203,7 @@ def _scale(self: BaseRecurrent, x, shift, scale):
 
 @patch(as_prop=True)
 def lag_periods(self: BaseRecurrent) -> list:
-    "The seasons whose lag of the target the network reads; 'auto' is one: the frequency's season, or 1 (the last value)."
+    "The seasons whose lag of the target the network reads; 'auto': the frequency's season, or 1 (the last value)."
     lags = getattr(self, 'seasonal_lags', None)
     if lags == 'auto': return [getattr(self, 'season_length', None) or 1]
     return list(lags or [])
@@ -246,14 +247,16 @@ def _windows(self: BaseRecurrent,
     for m in self.lag_periods:
         start = max(0, T - 1 - m * -(-h // m)) if last_only else 0                   # the steps a lag can reach
         lag, ok = season_ago((x[:, :T, 0] * mask[:, :T])[:, start:], mask[:, start:T], h, m)
-        lags.append(torch.where(ok[:, -1:] if last_only else ok, self._scale(lag[:, -1:] if last_only else lag, loc, scl), 0))
+        if last_only: lag, ok = lag[:, -1:], ok[:, -1:]
+        lags.append(torch.where(ok, self._scale(lag, loc, scl), 0))
         futr.append(torch.cat([zy[:, o, None], lags[-1]], -1)[:, None])
     futr = torch.cat(futr, 1)
     y = forecast_targets(temporal[:, 0], h)[:, o]
     target_mask = forecast_targets(mask, h)[:, o] * (count[:, o] >= max(2, (h + 1) // 2))
     w = {'insample_y': zy.unsqueeze(-1), 'hist_exog': z[..., 1:1 + X].transpose(1, 2).unsqueeze(-1),
          'futr_exog': torch.where(futr.isfinite(), futr, 0),
-         'stat_exog': static[:, self._stat_idx] if static is not None and self._stat_idx else temporal.new_zeros(len(temporal), 0),
+         'stat_exog': (static[:, self._stat_idx] if static is not None and self._stat_idx
+                       else temporal.new_zeros(len(temporal), 0)),
          'y': y, 'y_scaled': torch.where(target_mask > 0, self._scale(torch.where(y.isfinite(), y, 0), loc, scl), 0),
          'mask': target_mask, 'insample_mask': mask[:, :T], 'y_history': x[:, :T, 0] * mask[:, :T],
          'loc': loc, 'scale': scl}
@@ -395,7 +398,7 @@ def fit(self: BaseRecurrent,
         self.loss.check_targets(temporal[:, 0][temporal[:, -1] > 0])
     checkpointed = ckpt_path is not None or any('ModelCheckpoint' in [k.__name__ for k in type(cb).__mro__]
                                                 for cb in self.trainer_kwargs.get('callbacks', []))
-    tail = (val_size == 0 and getattr(self, 'tail_validation', False) and not checkpointed   # a resumable fit is one fit
+    tail = (val_size == 0 and getattr(self, 'tail_validation', False) and not checkpointed   # resumable: one fit
             and dataset.max_size > 3 * self.h + test_size)
     if tail: val_size = self.h                                # held out of training, to calibrate the intervals
     self.val_size, self.test_size, self.interval_widths = int(val_size), int(test_size), None
@@ -539,7 +542,8 @@ class _Echo(BaseRecurrent):
     "Linear forecasts from the last two scaled values and the exogenous inputs (for tests)."
     def __init__(self, h, **kw):
         super().__init__(h, **kw)
-        n_in = 2 + len(self.hist_exog_list) + len(self.stat_exog_list) + (len(self.futr_exog_list) + len(self.lag_periods)) * h
+        n_futr = len(self.futr_exog_list) + len(self.lag_periods)
+        n_in = 2 + len(self.hist_exog_list) + len(self.stat_exog_list) + n_futr * h
         self.proj = torch.nn.Linear(n_in, h * self.loss.outputsize_multiplier)
     def forward(self, w):
         B, T = w['insample_y'].shape[:2]
@@ -547,6 +551,7 @@ class _Echo(BaseRecurrent):
         Tf = w['futr_exog'].shape[2]                      # the origins decoded: all, or the last (prediction)
         parts = [y, F.pad(y[:, :-1], (0, 0, 1, 0)), w['hist_exog'].squeeze(-1).transpose(1, 2),
                  w['stat_exog'][:, None].expand(B, T, -1)]
-        parts = [p[:, w['origins']] if 'origins' in w else p[:, T - Tf:] for p in parts] + [w['futr_exog'][..., 1:].permute(0, 2, 1, 3).reshape(B, Tf, -1)]
+        parts = [p[:, w['origins']] if 'origins' in w else p[:, T - Tf:] for p in parts]
+        parts.append(w['futr_exog'][..., 1:].permute(0, 2, 1, 3).reshape(B, Tf, -1))
         out = self.proj(torch.cat(parts, -1)).reshape(B, Tf, self.h, self.loss.outputsize_multiplier)
         return self.loss.domain_map(out)
