@@ -343,7 +343,7 @@ def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     if self.val_size + self.test_size: temporal = temporal[..., :-(self.val_size + self.test_size)]
     if self.input_size > 0: temporal = sample_windows(temporal, self.input_size, self.h)
     else: temporal = pad_future(random_starts(temporal, self.h), self.h)
-    w = _some_origins(self._windows(temporal, batch['static']), self.train_origins)
+    w = _some_origins(self._windows(temporal, batch['static']), getattr(self, 'train_origins', 256))  # (older saves)
     if self.implicit_quantiles: self._give_quantile(w, self.loss.training_quantiles(len(temporal)).to(temporal))
     return self._loss_value(self.loss, self._outputs(w), w)
 
