@@ -232,7 +232,7 @@ def _windows(self: BaseRecurrent,
     mask = temporal[:, -1]
     exists = mask.cumsum(-1) > 0                                   # False on the left padding
     x = temporal[:, self._scaled_idx].transpose(1, 2)              # [B, T+h, K]: y, hist, futr
-    x = torch.where(x.isfinite(), x, 0)                            # NaN never enters a product, even times 0
+    x = x.nan_to_num(0., 0., 0.)                                   # NaN never enters a product, even times 0
     obs = exists[:, :T, None].expand(-1, -1, x.shape[-1]).float().clone()
     obs[..., 0] = mask[:, :T]
     shift, scale, count = self._statistics(x[:, :T], obs)
@@ -258,9 +258,10 @@ def _windows(self: BaseRecurrent,
          'stat_exog': (static[:, self._stat_idx] if static is not None and self._stat_idx
                        else temporal.new_zeros(len(temporal), 0)),
          'y': y, 'y_scaled': torch.where(target_mask > 0, self._scale(torch.where(y.isfinite(), y, 0), loc, scl), 0),
-         'mask': target_mask, 'insample_mask': mask[:, :T], 'y_history': x[:, :T, 0] * mask[:, :T],
+         'mask': target_mask, 'insample_mask': mask[:, :T],
          'loc': loc, 'scale': scl}
     if lags: w['anchor'] = lags[0]
+    if not last_only: w['y_history'] = x[:, :T, 0] * mask[:, :T]     # original units (MASE's scale)
     return w
 
 # %% ../../nbs/common.base_recurrent.ipynb #f0c182b6

@@ -143,11 +143,11 @@ def trailing_statistics(x:torch.Tensor, # `[B, T, K]`, time on axis 1
     pad = lambda v: F.pad(v.transpose(1, 2), (W - 1, 0))                           # [B, K, W-1+T]
     xs, ms = pad(torch.where(mask > 0, x, 0)), pad(mask.to(x.dtype))
     step = max(1, TRAILING_CHUNK // max(1, B * K * W))                               # steps per piece
-    out = []
+    out = [x.new_empty(B, K, T) for _ in range(3)]                                   # shift, scale, count
     for t in range(0, T, step):                                                      # a few pieces on long series
         xw, mw = (v[..., t:t + step + W - 1].unfold(-1, W, 1) for v in (xs, ms))    # [B, K, piece, W]
-        out.append((*stats(xw, mw, -1, eps), mw.sum(-1, keepdim=True)))
-    return tuple(torch.cat(p, 2)[..., 0].transpose(1, 2) for p in zip(*out))
+        for o, s in zip(out, (*stats(xw, mw, -1, eps), mw.sum(-1, keepdim=True))): o[..., t:t + step] = s[..., 0]
+    return tuple(o.transpose(1, 2) for o in out)
 
 # %% ../../nbs/common.scalers.ipynb #f9d90754
 @patch
