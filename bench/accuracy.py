@@ -24,7 +24,7 @@ Data sets (all shipped inside pip packages or in ../shared/data, nothing is down
   macro    US macro series (statsmodels `macrodata`, 9 positive quarterly series as a panel, h=8, 2 windows)
   m4h      M4 Hourly (../shared/data/m4, 414 series, h=48, its test set as the one window); skipped if absent
 pmdarima is optional (its data sets are skipped without it): `pip install statsmodels pmdarima`.
-Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--data air,co2,...] [--steps N] [--seed S] [--extra JSON]
+Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--data air,co2,...] [--steps N] [--seed S] [--extra JSON] [--plot PNG]
 """
 import argparse, json, logging, os, sys, time, warnings
 from pathlib import Path
@@ -125,8 +125,31 @@ def run(name, steps, seed, extra):
     qs = {0.05: lo[90], 0.1: lo[80], 0.5: cv['LSTM-median'].to_numpy(), 0.9: hi[80], 0.95: hi[90]}
     res = {'LSTM': scores(y, cv['LSTM'].to_numpy(), b['scale'].to_numpy(), groups, lo, hi, qs)}
     for base in ('snaive', 'naive'): res[base] = scores(y, b[base].to_numpy(), b['scale'].to_numpy(), groups)
+    first = cv['unique_id'].iloc[0]
+    last = cv[(cv['unique_id'] == first) & (cv['cutoff'] == cv['cutoff'].max())].merge(b, on=['unique_id', 'ds', 'cutoff'])
+    hist = df[(df['unique_id'] == first) & (df['ds'] <= last['cutoff'].iloc[0])].tail(3 * h)
     return {'data': name, 'freq': freq, 'h': h, 'series': df['unique_id'].nunique(), 'windows': n_windows,
-            'seconds': seconds, 'scores': res}
+            'seconds': seconds, 'scores': res, '_plot': (str(first), hist, last)}
+
+
+def plot(results, path):
+    "One panel per data set: its first series' last backtest window, with the history before it."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.2), squeeze=False)
+    for ax, r in zip(axes[0], results):
+        uid, hist, last = r['_plot']
+        ax.plot(hist['ds'], hist['y'], c='black', lw=1, label='history')
+        ax.plot(last['ds'], last['y'], c='black', lw=1, ls='--', label='actual')
+        for lv, alpha in [(90, 0.18), (80, 0.32)]:
+            ax.fill_between(last['ds'], last[f'LSTM-lo-{lv}'], last[f'LSTM-hi-{lv}'], color='C0', alpha=alpha, lw=0,
+                            label=f'{lv}% interval')
+        ax.plot(last['ds'], last['LSTM'], c='C0', label='LSTM (mean)')
+        ax.plot(last['ds'], last['snaive'], c='C1', lw=1, label='seasonal naive')
+        ax.set_title(f"{r['data']} ({uid})", fontsize=10); ax.tick_params(labelsize=7)
+        for t in ax.get_xticklabels(): t.set_rotation(30)
+    axes[0][0].legend(fontsize=7, loc='upper left')
+    fig.tight_layout(); fig.savefig(path, dpi=90)
 
 
 def report(r):
@@ -145,13 +168,17 @@ if __name__ == '__main__':
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--extra', default='{}', help='JSON of more LSTM arguments')
     ap.add_argument('--json', help='append each result as a JSON line to this file')
+    ap.add_argument('--plot', help='write a PNG of the last backtest window of each data set (first series) here')
     a = ap.parse_args()
     warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     extra = json.loads(a.extra)
     print(f'steps {a.steps}, seed {a.seed}, extra {extra}, threads {os.environ.get("OMP_NUM_THREADS", "default")}')
+    done = []
     for name in a.data.split(','):
         r = run(name, a.steps, a.seed, extra)
         if r is None: print(f'{name:7} skipped: its data (package or files) is not here'); continue
-        report(r)
+        report(r); done.append(r)
         if a.json:
-            with open(a.json, 'a') as f: f.write(json.dumps({**r, 'steps': a.steps, 'seed': a.seed, 'extra': extra}) + '\n')
+            keep = {k: v for k, v in r.items() if not k.startswith('_')}
+            with open(a.json, 'a') as f: f.write(json.dumps({**keep, 'steps': a.steps, 'seed': a.seed, 'extra': extra}) + '\n')
+    if a.plot and done: plot(done, a.plot)
