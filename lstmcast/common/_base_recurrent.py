@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CALIBRATION_LEVELS', 'forecast_targets', 'future_windows', 'pad_future', 'season_ago', 'sample_windows',
-           'random_starts', 'BaseRecurrent', 'interval_widths']
+           'random_starts', 'BaseRecurrent', 'interval_widths', 'step_widths']
 
 # %% ../../nbs/common.base_recurrent.ipynb #2ab2caa2
 import copy
@@ -439,6 +439,17 @@ def interval_widths(errors: torch.Tensor, # `[N]` held-out |y - median|, in unit
     k = (CALIBRATION_LEVELS * (len(errors) + 1)).ceil().clamp(1, len(errors)).long() - 1   # conformal rank
     return errors.double().sort().values[k].float()
 
+def step_widths(errors: torch.Tensor, # `[N]` held-out errors, in units of their origin's scale
+                steps: torch.Tensor, # `[N]` the horizon step (0-based) of each
+                h: int, # horizon
+               ) -> torch.Tensor|None: # `[h, len(CALIBRATION_LEVELS)]`, or None without any held-out value
+    "Each step's conformal half-widths; a later step is never narrower, and a step without errors takes the one before."
+    if not len(errors): return None
+    widths = torch.stack([interval_widths(errors[steps == k]) if (steps == k).any()
+                          else torch.zeros(len(CALIBRATION_LEVELS)) for k in range(h)])
+    widths = widths.cummax(0).values                 # errors grow with the horizon
+    return torch.where(widths > 0, widths, widths[(widths > 0).any(1)].min(0).values)   # leading empty steps
+
 @patch
 @torch.inference_mode()
 def _tail_widths(self: BaseRecurrent, dataset: TimeSeriesDataset) -> torch.Tensor:
@@ -457,9 +468,7 @@ def _tail_widths(self: BaseRecurrent, dataset: TimeSeriesDataset) -> torch.Tenso
         errors.append(((w['y'] - median).abs() / w['scale'])[keep].cpu())
         steps.append(torch.nonzero(keep)[:, 2].cpu())                     # the horizon step of each held-out value
     self.train(was_training)
-    errors, steps = torch.cat(errors), torch.cat(steps)
-    widths = torch.stack([interval_widths(errors[steps == k]) for k in range(self.h)])
-    return widths.cummax(0).values                   # errors grow with the horizon: a later step is never narrower
+    return step_widths(torch.cat(errors), torch.cat(steps), self.h)
 
 @patch
 def _calibrate(self: BaseRecurrent, cols: torch.Tensor, loss, scale: torch.Tensor) -> torch.Tensor:
