@@ -22,7 +22,10 @@ Data sets (all shipped inside pip packages or in ../shared/data, nothing is down
   elnino   sea surface temperature (statsmodels `elnino`; monthly, 61 years, h=12, 3 windows)
   taylor   electricity demand (pmdarima `taylor`; half-hourly, 12 weeks, h=48, 3 windows)
   macro    US macro series (statsmodels `macrodata`, 9 positive quarterly series as a panel, h=8, 2 windows)
+  wool     Australian woollen yarn production (pmdarima `woolyrnq`; quarterly, h=8, 3 windows)
+  austres  Australian residents (pmdarima `austres`; quarterly, trend only, h=8, 3 windows)
   m4h      M4 Hourly (../shared/data/m4, 414 series, h=48, its test set as the one window); skipped if absent
+  m4d      M4 Hourly summed to whole days (414 short daily series of 29-41 days, h=7, the last week as one window)
 pmdarima is optional (its data sets are skipped without it): `pip install statsmodels pmdarima`.
 Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--data air,co2,...] [--steps N] [--seed S] [--extra JSON] [--plot PNG]
 """
@@ -57,20 +60,26 @@ def load(name):
         d = sm.datasets.macrodata.load_pandas().data
         cols = ['realgdp', 'realcons', 'realinv', 'realgovt', 'realdpi', 'cpi', 'm1', 'unemp', 'pop']
         return pd.concat([_long(d[c], c, 'QS', '1959-01-01') for c in cols]), 'QS', 8, 4, 2
-    if name in ('wine', 'beer', 'taylor'):
+    if name in ('wine', 'beer', 'taylor', 'wool', 'austres'):
         try: import pmdarima.datasets as pmd
         except ImportError: return None
         if name == 'wine': return _long(pmd.load_wineind(), 'wine', 'MS', '1980-01-01'), 'MS', 12, 12, 3
+        if name == 'wool': return _long(pmd.load_woolyrnq(), 'wool', 'QS', '1965-01-01'), 'QS', 8, 4, 3
+        if name == 'austres': return _long(pmd.load_austres(), 'austres', 'QS', '1971-04-01'), 'QS', 8, 4, 3
         if name == 'beer': return _long(pmd.load_ausbeer(as_series=True).dropna(), 'beer', 'QS', '1956-01-01'), 'QS', 8, 4, 3
         return _long(pmd.load_taylor(), 'taylor', '30min', '2000-06-05'), '30min', 48, 48, 3
-    if name == 'm4h':
+    if name in ('m4h', 'm4d'):
         if not (M4 / 'Hourly-train.csv').exists(): return None
         tr, te = (pd.read_csv(M4 / f'Hourly-{p}.csv', index_col=0) for p in ('train', 'test'))
         rows = []
         for uid in tr.index:
             y = np.concatenate([tr.loc[uid].dropna().to_numpy(), te.loc[uid].to_numpy()])
             rows.append(_long(y, uid, 'h'))
-        return pd.concat(rows, ignore_index=True), 'h', 48, 24, 1
+        hourly = pd.concat(rows, ignore_index=True)
+        if name == 'm4h': return hourly, 'h', 48, 24, 1
+        day = hourly.assign(ds=hourly['ds'].dt.floor('D')).groupby(['unique_id', 'ds'])['y'].agg(['sum', 'size'])
+        daily = day[day['size'] == 24]['sum'].rename('y').reset_index()   # whole days only (the series start at 00:00)
+        return daily, 'D', 7, 7, 1
     raise ValueError(f'unknown data set {name!r}')
 
 

@@ -472,15 +472,15 @@ def _tail_widths(self: BaseRecurrent, dataset: TimeSeriesDataset) -> torch.Tenso
 
 @patch
 def _calibrate(self: BaseRecurrent, cols: torch.Tensor, loss, scale: torch.Tensor) -> torch.Tensor:
-    "Forecast columns `[n, h, k]` of `loss` with interval bounds at the calibrated widths around the median."
+    "Forecast columns `[n, h, k]` of `loss`, each interval bound halfway between the model's and the held-out one."
     widths = getattr(self, 'interval_widths', None)
     support = getattr(getattr(loss, 'family', None), 'support', 'real')
     if widths is None or not loss.is_distribution_output or support == 'binary': return cols   # 0/1: nothing to widen
     q = loss.column_quantiles.cpu().double()                              # the median, then the other quantiles
     level = ((2 * q - 1).abs() * 100).round().clamp(1, 99).long() - 1     # nearest calibrated level
     half = torch.where(q == 0.5, 0., widths.double()[:, level] * torch.sign(q - 0.5)).to(cols)   # [h, quantiles]
-    cols = cols.clone()
-    cols[..., 1:1 + len(q)] = cols[..., 1:2] + half * scale.to(cols)[..., None]
+    cols = cols.clone()                  # both sets of bounds widen with the level: so does their mean
+    cols[..., 1:1 + len(q)] = (cols[..., 1:1 + len(q)] + cols[..., 1:2] + half * scale.to(cols)[..., None]) / 2
     if support == 'nonnegative': cols[..., 1:1 + len(q)] = cols[..., 1:1 + len(q)].clamp_min(0)   # counts stay >= 0
     return cols
 
