@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CALIBRATION_LEVELS', 'forecast_targets', 'future_windows', 'pad_future', 'season_ago', 'sample_windows',
-           'random_starts', 'BaseRecurrent', 'interval_widths', 'step_widths']
+           'random_starts', 'BaseRecurrent', 'repeat_errors', 'interval_widths', 'step_widths']
 
 # %% ../../nbs/common.base_recurrent.ipynb #2ab2caa2
 import copy
@@ -203,9 +203,9 @@ def _scale(self: BaseRecurrent, x, shift, scale):
 
 @patch(as_prop=True)
 def lag_periods(self: BaseRecurrent) -> list:
-    "The seasons whose lag of the target the network reads; 'auto': the frequency's season, or 1 (the last value)."
+    "The seasons whose lag of the target the network reads; 'auto': the one `fit` chose (`auto_season`), else freq's."
     lags = getattr(self, 'seasonal_lags', None)
-    if lags == 'auto': return [getattr(self, 'season_length', None) or 1]
+    if lags == 'auto': return [getattr(self, 'auto_season', None) or getattr(self, 'season_length', None) or 1]
     return list(lags or [])
 
 @patch
@@ -218,6 +218,39 @@ def _statistics(self: BaseRecurrent, x, obs):
         like[self._like_target] = True
         shift, scale = torch.where(like, shift[..., :1], shift), torch.where(like, scale[..., :1], scale)
     return shift, scale, count[..., :1]
+
+# %% ../../nbs/common.base_recurrent.ipynb #eeba88ef
+def repeat_errors(temporal: torch.Tensor, # `[B, C, T]`, channel 0 the target, last channel `available_mask`
+                  h: int, # horizon
+                  periods: list, # lags to score, in steps
+                 ) -> torch.Tensor: # `[len(periods)]`
+    "Summed over series: the mean absolute error of repeating the value `period` steps back (`season_ago`), h ahead."
+    mask = temporal[:, -1]
+    y = temporal[:, 0].nan_to_num(0.) * mask
+    target, keep = forecast_targets(y, h), forecast_targets(mask, h) > 0          # [B, T-h, h]
+    errors = []
+    for m in periods:
+        value, known = season_ago(y[:, :-h], mask[:, :-h], h, m)
+        errors.append((value - target).abs()); keep = keep & known            # the points every lag can forecast
+    both = mask[:, 1:] * mask[:, :-1]
+    step = ((y[:, 1:] - y[:, :-1]).abs() * both).sum(-1) / both.sum(-1).clamp_min(1)   # each series' scale
+    n = keep.sum((1, 2))
+    use = (n > 0) & (step > 0)
+    per = torch.stack([(e * keep).sum((1, 2)) for e in errors], -1)[use] / n[use, None]
+    return (per / step[use, None]).sum(0)
+
+@patch
+def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) -> int:
+    "The frequency's season if repeating it forecasts the data before the last `holdout` steps better than 1, else 1."
+    m = getattr(self, 'season_length', None) or 1
+    if m == 1: return 1
+    T = int(dataset.max_size) - holdout
+    if T <= self.h + 1: return m
+    total, size = torch.zeros(2, dtype=torch.float64), max(1, 2 ** 22 // (T * self.h))   # bounded memory
+    for start in range(0, len(dataset), size):
+        temporal = dataset.batch(np.arange(start, min(start + size, len(dataset))))['temporal']
+        total += repeat_errors(temporal[..., :temporal.shape[-1] - holdout].double(), self.h, [m, 1])
+    return m if total[0] <= total[1] else 1
 
 # %% ../../nbs/common.base_recurrent.ipynb #fb1a7cbd
 @patch
@@ -404,6 +437,7 @@ def fit(self: BaseRecurrent,
     if tail: val_size = self.h                                # held out of training, to calibrate the intervals
     self.val_size, self.test_size, self.interval_widths = int(val_size), int(test_size), None
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
+    if self.seasonal_lags == 'auto': self.auto_season = self._auto_season(dataset, val_size + test_size)
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(self.random_seed)
