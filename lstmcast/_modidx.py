@@ -368,6 +368,7 @@ d = { 'settings': { 'branch': 'main',
                                     'lstmcast.tsdataset._static_block': ('tsdataset.html#_static_block', 'lstmcast/tsdataset.py'),
                                     'lstmcast.tsdataset.is_sorted': ('tsdataset.html#is_sorted', 'lstmcast/tsdataset.py'),
                                     'lstmcast.tsdataset.sort_panel': ('tsdataset.html#sort_panel', 'lstmcast/tsdataset.py')},
-            'lstmcast.utils': { 'lstmcast.utils._airline': ('utils.html#_airline', 'lstmcast/utils.py'),
+            'lstmcast.utils': { 'lstmcast.utils.__getattr__': ('utils.html#__getattr__', 'lstmcast/utils.py'),
+                                'lstmcast.utils._airline': ('utils.html#_airline', 'lstmcast/utils.py'),
                                 'lstmcast.utils._lag12': ('utils.html#_lag12', 'lstmcast/utils.py'),
                                 'lstmcast.utils._month_ends': ('utils.html#_month_ends', 'lstmcast/utils.py')}}}
