@@ -288,7 +288,7 @@ def fit(self: NeuralForecast,
     unknown = set(ckpt_path or {}) - {repr(m) for m in self.models}
     if unknown: raise ValueError(f"ckpt_path names {sorted(unknown)}, which are not among the models {self.models}")
     self._conformal = {}
-    if prediction_intervals is not None: self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col)
+    if prediction_intervals is not None: self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col, val_size)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
     self.time_dtype = df[time_col].dtype
@@ -503,9 +503,9 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
 
 # %% ../nbs/core.ipynb #0689fbf9
 @patch
-def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
+def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col, val_size=0):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
-    cv = self.cross_validation(df, static_df, n_windows=intervals.n_windows, step_size=self.h,
+    cv = self.cross_validation(df, static_df, n_windows=intervals.n_windows, step_size=self.h, val_size=val_size,
                                id_col=id_col, time_col=time_col, target_col=target_col)
     n = len(self.dataset)
     for m in self.models:
