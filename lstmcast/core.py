@@ -446,7 +446,7 @@ def cross_validation(self: NeuralForecast,
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
-    "Forecasts from inside the training data, wherever the whole horizon is observed."
+    "Forecasts from inside the data the models were fit with, wherever the whole horizon is observed."
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict_insample")
     results = [m.predict_insample(self.dataset, step_size) for m in self.models]
     origins = results[0][0]
