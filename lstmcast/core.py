@@ -387,6 +387,9 @@ def predict(self: NeuralForecast,
     "Forecast the `h` steps after each series with every model."
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = _as_list(level)                                                  # level=90 means [90]
+    if level is not None and any(0 < lv < 1 for lv in level):
+        warnings.warn(f"level={level} asks for intervals narrower than 1%: levels are percentages, so a fraction such as "
+                      f"0.9 is almost surely meant as 90; pass level=[90] for a 90% interval")
     dataset = self.dataset if df is None else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col)
     with_future = dataset.append_future(self._future_block(dataset, futr_df))
     out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)

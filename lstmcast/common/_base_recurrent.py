@@ -8,6 +8,7 @@ __all__ = ['CALIBRATION_LEVELS', 'forecast_targets', 'future_windows', 'pad_futu
 
 # %% ../../nbs/common.base_recurrent.ipynb #2ab2caa2
 import copy
+import inspect
 import warnings
 
 import numpy as np
@@ -141,9 +142,13 @@ class BaseRecurrent(torch.nn.Module):
                  **trainer_kwargs): # passed to `pytorch_lightning.Trainer`
         super().__init__()
         inference_input_size = input_size if inference_input_size is None else inference_input_size
+        check_loss_pair(loss, valid_loss, model_inputs=self.MODEL_INPUTS)      # first: the checks below read the loss
         _check_args(h, input_size, inference_input_size, max_steps, learning_rate, batch_size, valid_batch_size,
                     val_check_steps, scaler_type, loss, valid_loss)
-        check_loss_pair(loss, valid_loss, model_inputs=self.MODEL_INPUTS)
+        if trainer_kwargs:                        # a typo would otherwise fail only at fit, inside Lightning
+            from lstmcast.common._trainer import check_trainer_kwargs
+            own = [p for p in inspect.signature(type(self).__init__).parameters if p not in ('self', 'trainer_kwargs')]
+            check_trainer_kwargs(trainer_kwargs, own, type(self).__name__)
         self.h, self.input_size, self.inference_input_size = int(h), int(input_size), int(inference_input_size)
         self.loss, self.valid_loss = loss, (loss if valid_loss is None else valid_loss)
         self.max_steps, self.learning_rate, self.num_lr_decays = int(max_steps), learning_rate, num_lr_decays
