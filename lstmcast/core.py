@@ -507,8 +507,14 @@ def save(self: NeuralForecast, path, overwrite: bool=False):
 @patch(cls_method=True)
 def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     "Read an object written by `save` (a pickle: only from a trusted source)."
-    nf = torch.load(path, map_location=map_location, weights_only=False)
-    if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
+    import os, pickle
+    what = "the one file that NeuralForecast.save(path) wrote"
+    if os.path.isdir(path): raise IsADirectoryError(f"{str(path)!r} is a folder; NeuralForecast.load expects {what}")
+    if not os.path.exists(path): raise FileNotFoundError(f"no file at {str(path)!r}; NeuralForecast.load expects {what}")
+    try: nf = torch.load(path, map_location=map_location, weights_only=False)
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as e:     # not a file torch wrote, or a cut one
+        raise ValueError(f"{str(path)!r} holds no saved model ({type(e).__name__}: {e}); NeuralForecast.load expects {what}") from e
+    if not isinstance(nf, cls): raise TypeError(f"{str(path)!r} holds a {type(nf).__name__}, not a NeuralForecast; NeuralForecast.load expects {what}")
     return nf
 
 # %% ../nbs/core.ipynb #1eecf4a4
