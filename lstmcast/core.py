@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['LOCAL_SCALERS', 'BOXCOX_GRID', 'FRAME_KINDS', 'parse_freq', 'season_length', 'future_dates', 'check_frame',
-           'check_target', 'check_time_grid', 'local_statistics', 'boxcox', 'inv_boxcox', 'boxcox_lambdas',
-           'NeuralForecast', 'is_rank_zero', 'PredictionIntervals', 'conformal_quantile', 'frame_kind', 'frame_io']
+           'check_target', 'check_available_mask', 'check_observed', 'check_time_grid', 'local_statistics', 'boxcox',
+           'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'is_rank_zero', 'PredictionIntervals',
+           'conformal_quantile', 'frame_kind', 'frame_io']
 
 # %% ../nbs/core.ipynb #e84eaf59
 import re
@@ -103,6 +104,29 @@ def check_target(df, target_col='y'):
         _fail(f"target column {target_col!r} must be numeric, got dtype {y.dtype}")
     if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
+
+def check_available_mask(df, name='df'):
+    "A user's `available_mask` column (1: the target counts, 0: it is hidden from training and scaling) holds 0 or 1."
+    if 'available_mask' not in df.columns: return
+    mask = df['available_mask']
+    if not pd.api.types.is_numeric_dtype(mask): _fail(f"column 'available_mask' of {name} must be numeric (0 or 1), got dtype {mask.dtype}")
+    bad = ~np.isin(mask.to_numpy(np.float64), (0., 1.))                  # NaN included
+    if bad.any(): _fail(f"column 'available_mask' of {name} must hold 0 (target hidden) or 1 (target counts), got "
+                        f"{float(mask.iloc[bad.argmax()]):g} at row {_label(df.index, bad.argmax())!r}")
+
+def check_observed(dataset, # a `TimeSeriesDataset`
+                   holdout: int=0, # last steps of each series that do not count (held out by `cross_validation`)
+                  ):
+    "Refuse series whose target is missing (NaN, or `available_mask` 0) on every row: nothing to learn or forecast from."
+    pos = np.arange(len(dataset.temporal)) - np.repeat(dataset.indptr[:-1], dataset.lengths)   # row within its series
+    usable = (dataset.temporal[:, -1].numpy() > 0) & (pos < np.repeat(dataset.lengths - holdout, dataset.lengths))
+    counts = np.add.reduceat(usable.astype(np.int64), dataset.indptr[:-1])
+    empty = np.flatnonzero((counts == 0) & (dataset.lengths > holdout))   # too short for the holdout: refused by its caller
+    if not len(empty): return
+    ids = [_label(dataset.uids, i) for i in empty[:5]] + ([f'... ({len(empty) - 5} more)'] if len(empty) > 5 else [])
+    where = f" before the last {holdout} steps, held out by cross_validation" if holdout else ""
+    _fail(f"series {ids} ha{'s' if len(empty) == 1 else 've'} no observed target (y is NaN or available_mask is 0 on every row"
+          f"{where}): drop {'it' if len(empty) == 1 else 'them'} from df, or give {'it' if len(empty) == 1 else 'them'} values")
 
 # %% ../nbs/core.ipynb #a4279a63
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
@@ -206,15 +230,18 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
     temporal = list(dict.fromkeys(self._exog('hist') + self._exog('futr')))
     check_frame(df, 'df', [id_col, time_col, target_col, *temporal], temporal, id_col, time_col)
     check_target(df, target_col)
+    check_available_mask(df)
     stat = self._exog('stat')
     if stat:
         if static_df is None: _fail(f"the models use static columns {stat}: pass static_df with {id_col!r} and them")
         check_frame(static_df, 'static_df', [id_col, *stat], stat, id_col, id_col)
         unknown = set(static_df[id_col]) - set(df[id_col])
         if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. {sorted(unknown, key=str)[:3]}; they are ignored")
-    df = sort_panel(df[[id_col, time_col, target_col, *temporal]], id_col, time_col)
+    mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_df does
+    df = sort_panel(df[[id_col, time_col, target_col, *temporal, *mask]], id_col, time_col)
     check_time_grid(df, self.freq, id_col, time_col)
     dataset = TimeSeriesDataset.from_df(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
+    check_observed(dataset, holdout)
     dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
     dataset.y_shift = dataset.y_scale = dataset.y_lambda = None
     if self.local_scaler_type is not None: self._scale_locally(dataset, holdout)
@@ -288,7 +315,7 @@ def fit(self: NeuralForecast,
     unknown = set(ckpt_path or {}) - {repr(m) for m in self.models}
     if unknown: raise ValueError(f"ckpt_path names {sorted(unknown)}, which are not among the models {self.models}")
     self._conformal = {}
-    if prediction_intervals is not None: self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col)
+    if prediction_intervals is not None: self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col, val_size)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
     self.time_dtype = df[time_col].dtype
@@ -360,6 +387,9 @@ def predict(self: NeuralForecast,
     "Forecast the `h` steps after each series with every model."
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = _as_list(level)                                                  # level=90 means [90]
+    if level is not None and any(0 < lv < 1 for lv in level):
+        warnings.warn(f"level={level} asks for intervals narrower than 1%: levels are percentages, so a fraction such as "
+                      f"0.9 is almost surely meant as 90; pass level=[90] for a 90% interval")
     dataset = self.dataset if df is None else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col)
     with_future = dataset.append_future(self._future_block(dataset, futr_df))
     out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)
@@ -446,7 +476,7 @@ def cross_validation(self: NeuralForecast,
 def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
-    "Forecasts from inside the training data, wherever the whole horizon is observed."
+    "Forecasts from inside the data the models were fit with, wherever the whole horizon is observed."
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict_insample")
     results = [m.predict_insample(self.dataset, step_size) for m in self.models]
     origins = results[0][0]
@@ -477,8 +507,14 @@ def save(self: NeuralForecast, path, overwrite: bool=False):
 @patch(cls_method=True)
 def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
     "Read an object written by `save` (a pickle: only from a trusted source)."
-    nf = torch.load(path, map_location=map_location, weights_only=False)
-    if not isinstance(nf, cls): raise TypeError(f"{path} does not hold a NeuralForecast")
+    import os, pickle
+    what = "the one file that NeuralForecast.save(path) wrote"
+    if os.path.isdir(path): raise IsADirectoryError(f"{str(path)!r} is a folder; NeuralForecast.load expects {what}")
+    if not os.path.exists(path): raise FileNotFoundError(f"no file at {str(path)!r}; NeuralForecast.load expects {what}")
+    try: nf = torch.load(path, map_location=map_location, weights_only=False)
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as e:     # not a file torch wrote, or a cut one
+        raise ValueError(f"{str(path)!r} holds no saved model ({type(e).__name__}: {e}); NeuralForecast.load expects {what}") from e
+    if not isinstance(nf, cls): raise TypeError(f"{str(path)!r} holds a {type(nf).__name__}, not a NeuralForecast; NeuralForecast.load expects {what}")
     return nf
 
 # %% ../nbs/core.ipynb #1eecf4a4
@@ -503,9 +539,9 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
 
 # %% ../nbs/core.ipynb #0689fbf9
 @patch
-def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col):
+def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col, val_size=0):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
-    cv = self.cross_validation(df, static_df, n_windows=intervals.n_windows, step_size=self.h,
+    cv = self.cross_validation(df, static_df, n_windows=intervals.n_windows, step_size=self.h, val_size=val_size,
                                id_col=id_col, time_col=time_col, target_col=target_col)
     n = len(self.dataset)
     for m in self.models:

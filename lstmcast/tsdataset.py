@@ -76,7 +76,9 @@ def _from_df(cls: TimeSeriesDataset,
     if temporal_cols is None:
         temporal_cols = [c for c in df.columns if c not in (*keys, target_col, 'available_mask')]
     y = df[target_col].to_numpy(np.float32)
-    mask = df['available_mask'].to_numpy(np.float32) if 'available_mask' in df else np.isfinite(y).astype(np.float32)
+    mask = np.isfinite(y)                                  # a missing target never counts, whatever the user's mask
+    if 'available_mask' in df: mask &= df['available_mask'].to_numpy(np.float64) > 0
+    mask = mask.astype(np.float32)
     values = np.column_stack([np.nan_to_num(y, nan=0.0), df[list(temporal_cols)].to_numpy(np.float32).reshape(len(df), -1), mask])
     ids = df[id_col].to_numpy()
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=np.int64)

@@ -65,3 +65,11 @@ AirPassengersStatic = pd.DataFrame({
     'airline1': [1.0, 0.0],
     'airline2': [0.0, 1.0],
 })
+
+# %% ../nbs/utils.ipynb #ca07dc2e
+def __getattr__(name):
+    "Names defined elsewhere that neuralforecast users import from `utils`: `PredictionIntervals`."
+    if name == 'PredictionIntervals':
+        from .core import PredictionIntervals
+        return PredictionIntervals
+    raise AttributeError(f"module 'lstmcast.utils' has no attribute {name!r}")

@@ -8,6 +8,7 @@ __all__ = ['CALIBRATION_LEVELS', 'forecast_targets', 'future_windows', 'pad_futu
 
 # %% ../../nbs/common.base_recurrent.ipynb #2ab2caa2
 import copy
+import inspect
 import warnings
 
 import numpy as np
@@ -141,9 +142,13 @@ class BaseRecurrent(torch.nn.Module):
                  **trainer_kwargs): # passed to `pytorch_lightning.Trainer`
         super().__init__()
         inference_input_size = input_size if inference_input_size is None else inference_input_size
+        check_loss_pair(loss, valid_loss, model_inputs=self.MODEL_INPUTS)      # first: the checks below read the loss
         _check_args(h, input_size, inference_input_size, max_steps, learning_rate, batch_size, valid_batch_size,
                     val_check_steps, scaler_type, loss, valid_loss)
-        check_loss_pair(loss, valid_loss, model_inputs=self.MODEL_INPUTS)
+        if trainer_kwargs:                        # a typo would otherwise fail only at fit, inside Lightning
+            from lstmcast.common._trainer import check_trainer_kwargs
+            own = [p for p in inspect.signature(type(self).__init__).parameters if p not in ('self', 'trainer_kwargs')]
+            check_trainer_kwargs(trainer_kwargs, own, type(self).__name__)
         self.h, self.input_size, self.inference_input_size = int(h), int(input_size), int(inference_input_size)
         self.loss, self.valid_loss = loss, (loss if valid_loss is None else valid_loss)
         self.max_steps, self.learning_rate, self.num_lr_decays = int(max_steps), learning_rate, num_lr_decays
@@ -556,10 +561,11 @@ def predict_insample(self: BaseRecurrent,
                      dataset: TimeSeriesDataset, # the series, without future rows
                      step_size: int=1, # steps between consecutive origins
                     ) -> tuple: # (`rows [N]`: dataset row of each origin, `[N, h, len(loss.output_names)]` forecasts)
-    "Forecasts of the observed steps after every `step_size`-th origin of each series."
+    "Forecasts of the observed steps after every `step_size`-th origin of each series, within the data the fit used."
     _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
     _check(isinstance(step_size, (int, np.integer)) and step_size >= 1, f"step_size must be a positive integer, got {step_size!r}")
     self._set_columns(dataset)
+    held = getattr(self, 'test_size', 0)                                   # steps the fit never saw: not forecast
     gen = torch.Generator(self.device).manual_seed(self.random_seed)
     rows, out = [], []
     was_training = self.training
@@ -569,7 +575,7 @@ def predict_insample(self: BaseRecurrent,
         b = dataset.batch(idx)
         T, L = b['temporal'].shape[-1], torch.from_numpy(dataset.lengths[idx])
         r = torch.arange(T)[None] - (T - L)[:, None]                     # row of each position within its series
-        last = L[:, None] - 1 - self.h                                     # last origin with a full horizon
+        last = L[:, None] - 1 - self.h - held                              # last origin with a full horizon
         bi, pos = torch.nonzero((r >= 0) & (r <= last) & ((last - r) % step_size == 0), as_tuple=True)
         if not len(bi): continue
         static = None if b['static'] is None else b['static'].to(self.device)
@@ -578,7 +584,8 @@ def predict_insample(self: BaseRecurrent,
         out.append(self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][bi, pos]).cpu())
         rows.append(dataset.indptr[idx][bi.numpy()] + r[bi, pos].numpy())
     self.train(was_training)
-    _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps: nothing to forecast in sample")
+    _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"
+                         + (f" before its last {held}, held out of the fit" if held else "") + ": nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
 
 # %% ../../nbs/common.base_recurrent.ipynb #3b8b73d8

@@ -8,7 +8,8 @@ __all__ = ['DISTRIBUTIONS', 'masked_weights', 'weighted_mean', 'BasePointLoss', 
            'quantile_outputs', 'QuantileLoss', 'BaseMultiQuantileLoss', 'MQLoss', 'HuberQLoss', 'HuberMQLoss', 'Family',
            'DistributionLoss', 'sample_with_generator', 'sample_quantiles', 'NormalFamily', 'StudentTFamily',
            'PoissonFamily', 'NegativeBinomialFamily', 'TweedieDistribution', 'TweedieFamily', 'BernoulliFamily',
-           'MixtureFamily', 'PMM', 'GMM', 'NBMM', 'cosine_embedding', 'IQLoss', 'sCRPS', 'Accuracy', 'check_loss_pair']
+           'MixtureFamily', 'PMM', 'GMM', 'NBMM', 'cosine_embedding', 'IQLoss', 'sCRPS', 'Accuracy',
+           'check_loss_object', 'check_loss_pair']
 
 # %% ../../nbs/losses.pytorch.ipynb #5c4ef026
 import copy
@@ -663,12 +664,33 @@ def _check_inputs(loss, role, model_inputs):
     if missing: _refuse(f"{_name(loss)} as {role} loss needs {', '.join(missing)} besides (y, params, mask), which the model does not "
                         f"pass to its losses; {'; '.join(_EXTRA_FIX.get(x, 'pass it') for x in missing)}")
 
+# %% ../../nbs/losses.pytorch.ipynb #6e5a3074
+def _loss_classes() -> dict:
+    "The loss classes of this module by lower-case name, to name the class a string meant."
+    return {n.lower(): n for n, c in globals().items()
+            if isinstance(c, type) and issubclass(c, nn.Module) and hasattr(c, 'is_train_loss')}
+
+def check_loss_object(loss, # what was passed as a loss
+                      role:str='loss', # the argument's name, for the message
+                     ) -> None:
+    "Refuse a loss given as a string, as a class, or as anything but a loss object, naming the object to pass."
+    if isinstance(loss, type) and hasattr(loss, 'is_train_loss'):
+        raise TypeError(f"{role}={loss.__name__} is the class, not a loss: pass an instance, {role}={loss.__name__}()")
+    if isinstance(loss, str):
+        name = _loss_classes().get(loss.lower().replace('_', ''), 'MAE')
+        raise TypeError(f"{role}={loss!r} is a string, not a loss: pass an instance such as {role}={name}() "
+                        f"(from lstmcast.losses.pytorch import {name})")
+    if not (isinstance(loss, nn.Module) and hasattr(loss, 'is_train_loss')):
+        raise TypeError(f"{role} must be a loss from lstmcast.losses.pytorch such as MAE(), got {type(loss).__name__}")
+
 # %% ../../nbs/losses.pytorch.ipynb #4bf73150
 def check_loss_pair(loss, # the training loss
                     valid_loss=None, # the validation loss; None: the training loss
                     model_inputs:tuple=(), # extra inputs the model passes to its losses (see `extra_inputs`), e.g. ('y_insample',)
                    ) -> None:
     "Refuse a training loss, or a training and validation pair, that cannot work together; the error names the fix."
+    check_loss_object(loss, 'loss')
+    if valid_loss is not None: check_loss_object(valid_loss, 'valid_loss')
     name = _name(loss)
     if not loss.is_train_loss:
         _refuse(f"{name} only evaluates forecasts and cannot be a training loss: train with {_TRAIN_FIX.get(name, 'MAE')} and pass {name} as valid_loss")
