@@ -254,7 +254,8 @@ def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) 
     total, size = torch.zeros(2, dtype=torch.float64), max(1, 2 ** 22 // (T * self.h))   # bounded memory
     for start in range(0, len(dataset), size):
         temporal = dataset.batch(np.arange(start, min(start + size, len(dataset))))['temporal']
-        total += repeat_errors(temporal[..., :temporal.shape[-1] - holdout].double(), self.h, [m, 1])
+        temporal = temporal[..., :temporal.shape[-1] - holdout]
+        if temporal.shape[-1] > self.h + 1: total += repeat_errors(temporal.double(), self.h, [m, 1])  # else too short
     return m if total[0] <= total[1] else 1
 
 # %% ../../nbs/common.base_recurrent.ipynb #fb1a7cbd
