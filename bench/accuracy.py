@@ -135,7 +135,8 @@ def run(name, steps, seed, extra):
     res = {'LSTM': scores(y, cv['LSTM'].to_numpy(), b['scale'].to_numpy(), groups, lo, hi, qs)}
     for base in ('snaive', 'naive'): res[base] = scores(y, b[base].to_numpy(), b['scale'].to_numpy(), groups)
     first = cv['unique_id'].iloc[0]
-    last = cv[(cv['unique_id'] == first) & (cv['cutoff'] == cv['cutoff'].max())].merge(b, on=['unique_id', 'ds', 'cutoff'])
+    mine = cv[cv['unique_id'] == first]
+    last = mine[mine['cutoff'] == mine['cutoff'].max()].merge(b, on=['unique_id', 'ds', 'cutoff'])   # its last window
     hist = df[(df['unique_id'] == first) & (df['ds'] <= last['cutoff'].iloc[0])].tail(3 * h)
     return {'data': name, 'freq': freq, 'h': h, 'series': df['unique_id'].nunique(), 'windows': n_windows,
             'seconds': seconds, 'scores': res, '_plot': (str(first), hist, last)}

@@ -41,7 +41,7 @@ class LSTM(BaseRecurrent):
                  hist_exog_list = None, # historic exogenous columns
                  stat_exog_list = None, # static exogenous columns
                  scale_like_target = None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
-                 seasonal_lags = 'auto', # seasons (steps) whose lag of the target is a future input; 'auto': from freq; None
+                 seasonal_lags = 'auto', # seasons (steps) whose lag of the target is a future input; 'auto': freq's season or 1, chosen in fit; None
                  tail_validation: bool = True, # without val_size: hold out the last h steps, calibrate intervals on them
                  train_origins: int = 256, # origins decoded per series and training step (a random sample beyond)
                  loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
