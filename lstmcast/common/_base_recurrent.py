@@ -228,8 +228,8 @@ def _statistics(self: BaseRecurrent, x, obs):
 def repeat_errors(temporal: torch.Tensor, # `[B, C, T]`, channel 0 the target, last channel `available_mask`
                   h: int, # horizon
                   periods: list, # lags to score, in steps
-                 ) -> torch.Tensor: # `[len(periods)]`
-    "Summed over series: the mean absolute error of repeating the value `period` steps back (`season_ago`), h ahead."
+                 ) -> torch.Tensor: # `[B', len(periods)]`, the `B'` series with a point every lag can forecast
+    "Each series' mean absolute error of repeating the value `period` steps back (`season_ago`), up to h ahead."
     mask = temporal[:, -1]
     y = temporal[:, 0].nan_to_num(0.) * mask
     target, keep = forecast_targets(y, h), forecast_targets(mask, h) > 0          # [B, T-h, h]
@@ -237,12 +237,8 @@ def repeat_errors(temporal: torch.Tensor, # `[B, C, T]`, channel 0 the target, l
     for m in periods:
         value, known = season_ago(y[:, :-h], mask[:, :-h], h, m)
         errors.append((value - target).abs()); keep = keep & known            # the points every lag can forecast
-    both = mask[:, 1:] * mask[:, :-1]
-    step = ((y[:, 1:] - y[:, :-1]).abs() * both).sum(-1) / both.sum(-1).clamp_min(1)   # each series' scale
     n = keep.sum((1, 2))
-    use = (n > 0) & (step > 0)
-    per = torch.stack([(e * keep).sum((1, 2)) for e in errors], -1)[use] / n[use, None]
-    return (per / step[use, None]).sum(0)
+    return torch.stack([(e * keep).sum((1, 2)) for e in errors], -1)[n > 0] / n[n > 0, None]
 
 @patch
 def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) -> int:
@@ -251,12 +247,16 @@ def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) 
     if m == 1: return 1
     T = int(dataset.max_size) - holdout
     if T <= self.h + 1: return m
-    total, size = torch.zeros(2, dtype=torch.float64), max(1, 2 ** 22 // (T * self.h))   # bounded memory
+    logs, size = [], max(1, 2 ** 22 // (T * self.h))                                  # bounded memory
     for start in range(0, len(dataset), size):
         temporal = dataset.batch(np.arange(start, min(start + size, len(dataset))))['temporal']
         temporal = temporal[..., :temporal.shape[-1] - holdout]
-        if temporal.shape[-1] > self.h + 1: total += repeat_errors(temporal.double(), self.h, [m, 1])  # else too short
-    return m if total[0] <= total[1] else 1
+        if temporal.shape[-1] <= self.h + 1: continue                                  # too short to score
+        e = repeat_errors(temporal.double(), self.h, [m, 1])
+        e = e[(e > 0).all(1)]                                                          # a flat series: no ratio
+        logs.append((e[:, 0] / e[:, 1]).log())
+    logs = torch.cat(logs) if logs else torch.zeros(0)
+    return m if not len(logs) or logs.mean() <= 0 else 1       # the geometric mean of the ratios: every series alike
 
 # %% ../../nbs/common.base_recurrent.ipynb #fb1a7cbd
 @patch
