@@ -256,7 +256,9 @@ def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) 
         e = e[(e > 0).all(1)]                                                          # a flat series: no ratio
         logs.append((e[:, 0] / e[:, 1]).log())
     logs = torch.cat(logs) if logs else torch.zeros(0)
-    return m if not len(logs) or logs.mean() <= 0 else 1       # the geometric mean of the ratios: every series alike
+    # the geometric mean of the ratios (every series alike); the season keeps ties and near-ties: the network
+    # reads the last values anyway, while a season-old value is lost if not given
+    return m if not len(logs) or logs.mean() <= np.log(1.1) else 1
 
 # %% ../../nbs/common.base_recurrent.ipynb #fb1a7cbd
 @patch
