@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['busy_threads', 'choose_threads', 'intra_op_threads', 'in_chosen_threads', 'show_progress']
 
-# %% ../../nbs/common.machine.ipynb #1f8888e7
+# %% ../../nbs/common.machine.ipynb #ab1525c1
 import functools
 import os
 import sys
@@ -13,19 +13,31 @@ from contextlib import contextmanager
 
 import torch
 
-# %% ../../nbs/common.machine.ipynb #a2d78369
+# %% ../../nbs/common.machine.ipynb #07aedadb
+def _running_here() -> int:
+    "Threads of this process that are running or ready to run (Linux), else 1: the one calling."
+    try:
+        tasks = os.listdir('/proc/self/task')
+        states = []
+        for t in tasks:
+            with open(f'/proc/self/task/{t}/stat') as f: states.append(f.read().rsplit(')', 1)[1].split()[0])
+        return max(1, states.count('R'))
+    except (OSError, IndexError): return 1
+
 def busy_threads(loadavg: str|None=None, # the text of `/proc/loadavg`; None: read it
+                 here: int|None=None, # runnable threads of this process, in that count; None: from `/proc/self/task`
                 ) -> float|None: # threads of other processes ready to run; None if unknown
     "How many threads of other processes want a core now: Linux's runnable count, else the 1-minute load average."
     try:
         if loadavg is None:
             with open('/proc/loadavg') as f: loadavg = f.read()
-        return max(0, int(loadavg.split()[3].split('/')[0]) - 1)          # minus the thread that reads it
+        runnable = int(loadavg.split()[3].split('/')[0])
+        return max(0, runnable - (_running_here() if here is None else here))
     except (OSError, ValueError, IndexError):
         try: return os.getloadavg()[0]
         except (OSError, AttributeError): return None
 
-# %% ../../nbs/common.machine.ipynb #3b38f1a7
+# %% ../../nbs/common.machine.ipynb #1a0f0600
 _DEFAULT_THREADS = torch.get_num_threads()   # torch's count when lstmcast was imported: the default, or the user's
 _THREAD_VARIABLES = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')
 
@@ -42,7 +54,7 @@ def choose_threads(requested: int|None=None, # the user's count for lstmcast (`n
     free = cpus if busy is None else cpus - busy
     return int(max(1, min(_DEFAULT_THREADS, free)))
 
-# %% ../../nbs/common.machine.ipynb #94f373a9
+# %% ../../nbs/common.machine.ipynb #6c9bff78
 @contextmanager
 def intra_op_threads(n: int, # torch's intra-op threads inside the block
                     ):
@@ -53,7 +65,7 @@ def intra_op_threads(n: int, # torch's intra-op threads inside the block
     finally:
         if torch.get_num_threads() != before: torch.set_num_threads(before)
 
-# %% ../../nbs/common.machine.ipynb #f59e5bac
+# %% ../../nbs/common.machine.ipynb #3f0f3727
 def in_chosen_threads(method):
     "Run a model's `method` with `choose_threads(model.num_threads)` intra-op threads, then restore the user's."
     @functools.wraps(method)
@@ -61,7 +73,7 @@ def in_chosen_threads(method):
         with intra_op_threads(choose_threads(getattr(self, 'num_threads', None))): return method(self, *args, **kwargs)
     return with_threads
 
-# %% ../../nbs/common.machine.ipynb #152f382c
+# %% ../../nbs/common.machine.ipynb #12694400
 def show_progress(stream=None, # where the bar would be written; None: `sys.stderr`
                   shell=None, # the IPython shell running the code; None: the current one, if IPython is loaded
                  ) -> bool:
