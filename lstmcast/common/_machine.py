@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['busy_threads', 'choose_threads', 'intra_op_threads', 'in_chosen_threads', 'show_progress']
 
-# %% ../../nbs/common.machine.ipynb #ab1525c1
+# %% ../../nbs/common.machine.ipynb #fbc36747
 import functools
 import os
 import sys
@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import torch
 
-# %% ../../nbs/common.machine.ipynb #07aedadb
+# %% ../../nbs/common.machine.ipynb #eec27e61
 def _running_here() -> int:
     "Threads of this process that are running or ready to run (Linux), else 1: the one calling."
     try:
@@ -37,7 +37,7 @@ def busy_threads(loadavg: str|None=None, # the text of `/proc/loadavg`; None: re
         try: return os.getloadavg()[0]
         except (OSError, AttributeError): return None
 
-# %% ../../nbs/common.machine.ipynb #1a0f0600
+# %% ../../nbs/common.machine.ipynb #1d77559f
 _DEFAULT_THREADS = torch.get_num_threads()   # torch's count when lstmcast was imported: the default, or the user's
 _THREAD_VARIABLES = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')
 
@@ -54,7 +54,7 @@ def choose_threads(requested: int|None=None, # the user's count for lstmcast (`n
     free = cpus if busy is None else cpus - busy
     return int(max(1, min(_DEFAULT_THREADS, free)))
 
-# %% ../../nbs/common.machine.ipynb #6c9bff78
+# %% ../../nbs/common.machine.ipynb #ae3df9de
 @contextmanager
 def intra_op_threads(n: int, # torch's intra-op threads inside the block
                     ):
@@ -65,7 +65,7 @@ def intra_op_threads(n: int, # torch's intra-op threads inside the block
     finally:
         if torch.get_num_threads() != before: torch.set_num_threads(before)
 
-# %% ../../nbs/common.machine.ipynb #3f0f3727
+# %% ../../nbs/common.machine.ipynb #8eb888da
 def in_chosen_threads(method):
     "Run a model's `method` with `choose_threads(model.num_threads)` intra-op threads, then restore the user's."
     @functools.wraps(method)
@@ -73,7 +73,7 @@ def in_chosen_threads(method):
         with intra_op_threads(choose_threads(getattr(self, 'num_threads', None))): return method(self, *args, **kwargs)
     return with_threads
 
-# %% ../../nbs/common.machine.ipynb #12694400
+# %% ../../nbs/common.machine.ipynb #b0503631
 def show_progress(stream=None, # where the bar would be written; None: `sys.stderr`
                   shell=None, # the IPython shell running the code; None: the current one, if IPython is loaded
                  ) -> bool:
