@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['busy_threads', 'choose_threads', 'intra_op_threads', 'in_chosen_threads', 'show_progress']
 
-# %% ../../nbs/common.machine.ipynb #fbc36747
+# %% ../../nbs/common.machine.ipynb #56487c35
 import functools
 import os
 import sys
@@ -13,16 +13,17 @@ from contextlib import contextmanager
 
 import torch
 
-# %% ../../nbs/common.machine.ipynb #eec27e61
+# %% ../../nbs/common.machine.ipynb #6dbbe597
 def _running_here() -> int:
     "Threads of this process that are running or ready to run (Linux), else 1: the one calling."
-    try:
-        tasks = os.listdir('/proc/self/task')
-        states = []
-        for t in tasks:
-            with open(f'/proc/self/task/{t}/stat') as f: states.append(f.read().rsplit(')', 1)[1].split()[0])
-        return max(1, states.count('R'))
-    except (OSError, IndexError): return 1
+    try: tasks = os.listdir('/proc/self/task')
+    except OSError: return 1
+    running = 0
+    for t in tasks:
+        try:
+            with open(f'/proc/self/task/{t}/stat') as f: running += f.read().rsplit(')', 1)[1].split()[0] == 'R'
+        except (OSError, IndexError): pass                                # a thread that has just ended
+    return max(1, running)
 
 def busy_threads(loadavg: str|None=None, # the text of `/proc/loadavg`; None: read it
                  here: int|None=None, # runnable threads of this process, in that count; None: from `/proc/self/task`
@@ -37,7 +38,7 @@ def busy_threads(loadavg: str|None=None, # the text of `/proc/loadavg`; None: re
         try: return os.getloadavg()[0]
         except (OSError, AttributeError): return None
 
-# %% ../../nbs/common.machine.ipynb #1d77559f
+# %% ../../nbs/common.machine.ipynb #52a679bf
 _DEFAULT_THREADS = torch.get_num_threads()   # torch's count when lstmcast was imported: the default, or the user's
 _THREAD_VARIABLES = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')
 
@@ -54,7 +55,7 @@ def choose_threads(requested: int|None=None, # the user's count for lstmcast (`n
     free = cpus if busy is None else cpus - busy
     return int(max(1, min(_DEFAULT_THREADS, free)))
 
-# %% ../../nbs/common.machine.ipynb #ae3df9de
+# %% ../../nbs/common.machine.ipynb #14ced7e6
 @contextmanager
 def intra_op_threads(n: int, # torch's intra-op threads inside the block
                     ):
@@ -65,7 +66,7 @@ def intra_op_threads(n: int, # torch's intra-op threads inside the block
     finally:
         if torch.get_num_threads() != before: torch.set_num_threads(before)
 
-# %% ../../nbs/common.machine.ipynb #8eb888da
+# %% ../../nbs/common.machine.ipynb #b0321aac
 def in_chosen_threads(method):
     "Run a model's `method` with `choose_threads(model.num_threads)` intra-op threads, then restore the user's."
     @functools.wraps(method)
@@ -73,7 +74,7 @@ def in_chosen_threads(method):
         with intra_op_threads(choose_threads(getattr(self, 'num_threads', None))): return method(self, *args, **kwargs)
     return with_threads
 
-# %% ../../nbs/common.machine.ipynb #b0503631
+# %% ../../nbs/common.machine.ipynb #8d89a8ac
 def show_progress(stream=None, # where the bar would be written; None: `sys.stderr`
                   shell=None, # the IPython shell running the code; None: the current one, if IPython is loaded
                  ) -> bool:
