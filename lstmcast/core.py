@@ -201,6 +201,7 @@ class NeuralForecast:
                  models: list, # models sharing the horizon `h`, e.g. `[LSTM(h=12)]`
                  freq, # pandas frequency alias of `ds` ('D', 'ME', 'M', 'h', ...), or an int step for integer `ds`
                  local_scaler_type: str|None=None, # scale each series' target before training: 'standard', 'robust', 'robust-iqr', 'minmax', 'boxcox'
+                 num_threads: int|None=None, # torch's intra-op threads in every model's fit and predict; None: each model's own
                 ):
         if not isinstance(models, (list, tuple)) or not models: raise TypeError("models must be a non-empty list of models, e.g. [LSTM(h=12)]")
         hs = {m.h for m in models}
@@ -214,6 +215,10 @@ class NeuralForecast:
             _fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay in the scaled space")
         self.models, self.freq, self.h = list(models), parse_freq(freq), hs.pop()
         for m in self.models: m.season_length = season_length(self.freq)   # for seasonal_lags='auto'
+        if num_threads is not None and not (isinstance(num_threads, (int, np.integer)) and num_threads >= 1):
+            _fail(f"num_threads must be None or a positive integer, got {num_threads!r}")
+        if num_threads is not None:
+            for m in self.models: m.num_threads = int(num_threads)
         self.local_scaler_type, self.fitted = local_scaler_type, False
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"

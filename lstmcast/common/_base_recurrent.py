@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 
+from ._machine import in_chosen_threads
 from ._scalers import TemporalNorm, SCALER_STATISTICS, trailing_statistics
 from ..losses.pytorch import MAE, check_loss_pair
 from ..tsdataset import TimeSeriesDataset
@@ -137,6 +138,7 @@ class BaseRecurrent(torch.nn.Module):
                  train_origins: int=256, # origins decoded per series and training step (a random sample beyond)
                  num_workers_loader: int=0, # `DataLoader` workers
                  drop_last_loader: bool=False, # drop the last, incomplete training batch of each pass
+                 num_threads: int|None=None, # torch's intra-op threads in fit and predict; None: the free cores
                  random_seed: int=1, # seed of the initial weights, the batches and the samples
                  alias: str|None=None, # name of the model's forecast columns; default the class name
                  **trainer_kwargs): # passed to `pytorch_lightning.Trainer`
@@ -160,6 +162,9 @@ class BaseRecurrent(torch.nn.Module):
         unknown = [c for c in self.scale_like_target if c not in self.hist_exog_list + self.futr_exog_list]
         _check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: add them there")
         self.num_workers_loader, self.drop_last_loader = num_workers_loader, drop_last_loader
+        _check(num_threads is None or (isinstance(num_threads, (int, np.integer)) and num_threads >= 1),
+               f"num_threads must be None (the free cores) or a positive integer, got {num_threads!r}")
+        self.num_threads = num_threads
         self.random_seed, self.alias, self.trainer_kwargs = random_seed, alias, trainer_kwargs
         self.scaler_type = scaler_type
         _check(level_window is None or (isinstance(level_window, (int, np.integer)) and (level_window == -1 or level_window >= 1)),
@@ -421,6 +426,7 @@ def _reset_parameters(self: BaseRecurrent):
 
 # %% ../../nbs/common.base_recurrent.ipynb #f1d19e7d
 @patch
+@in_chosen_threads
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
         val_size: int=0, # last steps of each series held out for validation
@@ -532,6 +538,7 @@ def _last_origin(params):
     return tuple(p[:, -1] for p in params) if isinstance(params, tuple) else params[:, -1]
 
 @patch
+@in_chosen_threads
 @torch.inference_mode()
 def predict(self: BaseRecurrent,
             dataset: TimeSeriesDataset, # series, each followed by `h` future rows
@@ -559,6 +566,7 @@ def _take(params, idx):
     return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
 
 @patch
+@in_chosen_threads
 @torch.inference_mode()
 def predict_insample(self: BaseRecurrent,
                      dataset: TimeSeriesDataset, # the series, without future rows

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import pytorch_lightning as pl
 
+from ._machine import show_progress
 from ..tsdataset import TimeSeriesDataset, TimeSeriesLoader, EndlessBatchSampler
 
 # %% ../../nbs/common.trainer.ipynb #aecc477a
@@ -108,6 +109,7 @@ def make_trainer(model, # a `BaseRecurrent`
     else: kw['limit_val_batches'] = 0
     kw.update(model.trainer_kwargs)
     if not kw.pop('verbose', True): kw['enable_progress_bar'] = False   # verbose=False: not even a progress bar
+    kw.setdefault('enable_progress_bar', show_progress())               # a bar on a terminal or in a notebook only
     callbacks = list(kw.pop('callbacks', []))
     if 'enable_checkpointing' not in model.trainer_kwargs:
         kw['enable_checkpointing'] = any(isinstance(c, pl.callbacks.ModelCheckpoint) for c in callbacks)

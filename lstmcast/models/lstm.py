@@ -58,6 +58,7 @@ class LSTM(BaseRecurrent):
                  random_seed: int = 1, # seed of the initial weights, the batches and the samples
                  num_workers_loader: int = 0, # `DataLoader` workers
                  drop_last_loader: bool = False, # drop the last, incomplete training batch of each pass
+                 num_threads: Optional[int] = None, # torch's intra-op threads in fit and predict; None: the free cores
                  alias: Optional[str] = None, # name of the forecast columns; default 'LSTM'
                  **trainer_kwargs): # passed to `pytorch_lightning.Trainer`
         super().__init__(h=h, input_size=input_size, inference_input_size=inference_input_size,
@@ -68,7 +69,7 @@ class LSTM(BaseRecurrent):
                          stat_exog_list=stat_exog_list, scale_like_target=scale_like_target,
                          seasonal_lags=seasonal_lags, tail_validation=tail_validation, train_origins=train_origins,
                          num_workers_loader=num_workers_loader,
-                         drop_last_loader=drop_last_loader, random_seed=random_seed, alias=alias, **trainer_kwargs)
+                         drop_last_loader=drop_last_loader, num_threads=num_threads, random_seed=random_seed, alias=alias, **trainer_kwargs)
         for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
                         ('context_size', context_size), ('decoder_hidden_size', decoder_hidden_size)]:
             if not (isinstance(v, int) and v >= 1): raise ValueError(f"{name} must be a positive integer, got {v!r}")
