@@ -572,6 +572,9 @@ def load(cls: NeuralForecast,
     if not os.path.isfile(os.path.join(path, _CONFIG)):
         raise FileNotFoundError(f"the folder {str(path)!r} has no {_CONFIG}; NeuralForecast.load expects {what}")
     config = _read_saved(os.path.join(path, _CONFIG), map_location, what)
+    if not (isinstance(config, dict) and {'model_files', 'attributes'} <= set(config)):   # e.g. neuralforecast's
+        raise ValueError(f"the folder {str(path)!r} was not written by lstmcast's NeuralForecast.save (neuralforecast's "
+                         f"own folders hold Lightning checkpoints, which lstmcast does not read): fit and save with lstmcast")
     nf = cls.__new__(cls)
     nf.__dict__.update(config['attributes'])
     nf.models = []
