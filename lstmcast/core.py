@@ -403,7 +403,8 @@ def predict(self: NeuralForecast,
     if level is not None and any(0 < lv < 1 for lv in level):
         warnings.warn(f"level={level} asks for intervals narrower than 1%: levels are percentages, so a fraction such as "
                       f"0.9 is almost surely meant as 90; pass level=[90] for a 90% interval")
-    dataset = self._training_data('predict') if df is None else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col)
+    dataset = (self._training_data('predict') if df is None
+               else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col))
     with_future = dataset.append_future(self._future_block(dataset, futr_df))
     out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)
     for m in self.models:
@@ -516,7 +517,8 @@ def _model_index(model_index, n: int) -> list:
     index = [model_index] if isinstance(model_index, (int, np.integer)) else list(model_index)
     ok = all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and -n <= i < n for i in index)
     if not (index and ok and len({i % n for i in index}) == len(index)):
-        _fail(f"model_index must be a non-empty list of distinct positions in models (0 to {n - 1}), got {model_index!r}")
+        _fail(f"model_index must be a non-empty list of distinct positions in models (0 to {n - 1}), "
+              f"got {model_index!r}")
     return [int(i) % n for i in index]
 
 @patch
@@ -531,8 +533,9 @@ def save(self: NeuralForecast,
     if any(getattr(m, 'fit_rank', 0) for m in self.models): return   # a distributed fit: rank 0 holds the same weights
     index, path = _model_index(model_index, len(self.models)), Path(path)
     if path.is_file() or (path.is_dir() and any(path.iterdir())):
-        if not overwrite: raise FileExistsError(f"{str(path)!r} exists and is not empty: pass overwrite=True to replace "
-                                                f"what it holds, or save to a new folder")
+        if not overwrite:
+            raise FileExistsError(f"{str(path)!r} exists and is not empty: pass overwrite=True to replace what it "
+                                  f"holds, or save to a new folder")
         if path.is_file(): path.unlink()                           # a single file, as older versions wrote
         else:
             for f in [*path.glob('*.ckpt'), path/_CONFIG, path/_DATASET]: f.unlink(missing_ok=True)
@@ -551,7 +554,8 @@ def _read_saved(path, map_location, what: str):
     import pickle
     try: return torch.load(path, map_location=map_location, weights_only=False)
     except (pickle.UnpicklingError, EOFError, RuntimeError) as e:     # not a file torch wrote, or a cut one
-        raise ValueError(f"{str(path)!r} holds no saved model ({type(e).__name__}: {e}); NeuralForecast.load expects {what}") from e
+        raise ValueError(f"{str(path)!r} holds no saved model ({type(e).__name__}: {e}); "
+                         f"NeuralForecast.load expects {what}") from e
 
 @patch(cls_method=True)
 def load(cls: NeuralForecast,
@@ -564,23 +568,27 @@ def load(cls: NeuralForecast,
     import os
     if kwargs: raise TypeError(f"NeuralForecast.load takes path, verbose and map_location, not {sorted(kwargs)}")
     what = "a folder written by nf.save(path)"
-    if not os.path.exists(path): raise FileNotFoundError(f"nothing at {str(path)!r}; NeuralForecast.load expects {what}")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"nothing at {str(path)!r}; NeuralForecast.load expects {what}")
     if os.path.isfile(path):                                          # the single file of older versions
         nf = _read_saved(path, map_location, what)
-        if not isinstance(nf, cls): raise TypeError(f"{str(path)!r} holds a {type(nf).__name__}, not a NeuralForecast; NeuralForecast.load expects {what}")
+        if not isinstance(nf, cls): raise TypeError(f"{str(path)!r} holds a {type(nf).__name__}, not a "
+                                                    f"NeuralForecast; NeuralForecast.load expects {what}")
         return nf
     if not os.path.isfile(os.path.join(path, _CONFIG)):
         raise FileNotFoundError(f"the folder {str(path)!r} has no {_CONFIG}; NeuralForecast.load expects {what}")
     config = _read_saved(os.path.join(path, _CONFIG), map_location, what)
     if not (isinstance(config, dict) and {'model_files', 'attributes'} <= set(config)):   # e.g. neuralforecast's
-        raise ValueError(f"the folder {str(path)!r} was not written by lstmcast's NeuralForecast.save (neuralforecast's "
-                         f"own folders hold Lightning checkpoints, which lstmcast does not read): fit and save with lstmcast")
+        raise ValueError(f"the folder {str(path)!r} was not written by lstmcast's NeuralForecast.save "
+                         f"(neuralforecast's own folders hold Lightning checkpoints, which lstmcast does not read): "
+                         f"fit and save with lstmcast")
     nf = cls.__new__(cls)
     nf.__dict__.update(config['attributes'])
     nf.models = []
     for f in config['model_files']:
         if not os.path.isfile(os.path.join(path, f)):
-            raise FileNotFoundError(f"the folder {str(path)!r} lacks {f}, a model its {_CONFIG} lists; save the models again")
+            raise FileNotFoundError(f"the folder {str(path)!r} lacks {f}, a model its {_CONFIG} lists; "
+                                    f"save the models again")
         nf.models.append(_read_saved(os.path.join(path, f), map_location, what))
         if verbose: print(f"loaded {nf.models[-1]!r} from {os.path.join(path, f)}")
     data = os.path.join(path, _DATASET)
