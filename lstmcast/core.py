@@ -330,11 +330,19 @@ def fit(self: NeuralForecast,
 
 # %% ../nbs/core.ipynb #4954ed62
 @patch
+def _training_data(self: NeuralForecast, method: str, fix: str|None=None) -> TimeSeriesDataset:
+    "The dataset of the last fit, for `method` called without `df`; an error when the object was saved without it."
+    if getattr(self, 'dataset', None) is not None: return self.dataset
+    _fail(f"{method} needs the training data, which was not saved (save_dataset=False): "
+          + (fix or f"pass the series' history as {method}(df=...)"))
+
+@patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
     if df is None:
         if not self.fitted: _fail("call fit first, or pass df")
-        uids, last = self.dataset.uids, self.dataset.last_dates
+        dataset = self._training_data('make_future_dataframe')
+        uids, last = dataset.uids, dataset.last_dates
     else:
         last_rows = df.sort_values([self.id_col, self.time_col]).groupby(self.id_col, sort=True)[self.time_col].last()
         uids, last = last_rows.index, last_rows.to_numpy()
@@ -395,7 +403,8 @@ def predict(self: NeuralForecast,
     if level is not None and any(0 < lv < 1 for lv in level):
         warnings.warn(f"level={level} asks for intervals narrower than 1%: levels are percentages, so a fraction such as "
                       f"0.9 is almost surely meant as 90; pass level=[90] for a 90% interval")
-    dataset = self.dataset if df is None else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col)
+    dataset = (self._training_data('predict') if df is None
+               else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col))
     with_future = dataset.append_future(self._future_block(dataset, futr_df))
     out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)
     for m in self.models:
@@ -483,6 +492,7 @@ def predict_insample(self: NeuralForecast,
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecasts from inside the data the models were fit with, wherever the whole horizon is observed."
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict_insample")
+    self._training_data('predict_insample', "save the object with save_dataset=True, or fit it again")
     results = [m.predict_insample(self.dataset, step_size) for m in self.models]
     origins = results[0][0]
     rows = (origins[:, None] + 1 + np.arange(self.h)).ravel()
@@ -499,27 +509,90 @@ def is_rank_zero() -> bool:
     # no process group (not yet, or no more): the launchers' variables, all 0 or unset on rank 0
     return all(int(os.environ.get(k) or 0) == 0 for k in ('RANK', 'NODE_RANK', 'LOCAL_RANK'))
 
+_CONFIG, _DATASET = 'configuration.pkl', 'dataset.pkl'   # a saved folder: these, and one `.ckpt` file per model
+
+def _model_index(model_index, n: int) -> list:
+    "Positions of the models to save: all for None, else distinct positions in `range(n)` (negative ones count back)."
+    if model_index is None: return list(range(n))
+    index = [model_index] if isinstance(model_index, (int, np.integer)) else list(model_index)
+    ok = all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and -n <= i < n for i in index)
+    if not (index and ok and len({i % n for i in index}) == len(index)):
+        _fail(f"model_index must be a non-empty list of distinct positions in models (0 to {n - 1}), "
+              f"got {model_index!r}")
+    return [int(i) % n for i in index]
+
 @patch
-def save(self: NeuralForecast, path, overwrite: bool=False):
-    "Write the fitted object to `path`; under distributed training, only the process of rank 0 writes."
+def save(self: NeuralForecast,
+         path, # a folder, created if missing
+         model_index: list|None=None, # positions in `models` of the models to save; None: all of them
+         overwrite: bool=False, # write into a folder that is not empty, replacing what an earlier `save` wrote
+         save_dataset: bool=True, # also write the training data, which `predict()` without `df` forecasts from
+        ):
+    "Write one file per model, the configuration and the training data in the folder `path`; rank 0 only."
     from pathlib import Path
     if any(getattr(m, 'fit_rank', 0) for m in self.models): return   # a distributed fit: rank 0 holds the same weights
-    path = Path(path)
-    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists: pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(self, path)
+    index, path = _model_index(model_index, len(self.models)), Path(path)
+    if path.is_file() or (path.is_dir() and any(path.iterdir())):
+        if not overwrite:
+            raise FileExistsError(f"{str(path)!r} exists and is not empty: pass overwrite=True to replace what it "
+                                  f"holds, or save to a new folder")
+        if path.is_file(): path.unlink()                           # a single file, as older versions wrote
+        else:
+            for f in [*path.glob('*.ckpt'), path/_CONFIG, path/_DATASET]: f.unlink(missing_ok=True)
+    path.mkdir(parents=True, exist_ok=True)
+    files = [re.sub(r'[^\w.-]', '_', repr(self.models[i])) + f'_{i}.ckpt' for i in index]
+    for i, f in zip(index, files): torch.save(self.models[i], path/f)
+    attributes = {k: v for k, v in self.__dict__.items() if k not in ('models', 'dataset')}
+    kept = {repr(self.models[i]) for i in index}
+    if '_conformal' in attributes: attributes['_conformal'] = {k: v for k, v in self._conformal.items() if k in kept}
+    torch.save({'model_files': files, 'attributes': attributes}, path/_CONFIG)
+    if save_dataset and getattr(self, 'dataset', None) is not None: torch.save(self.dataset, path/_DATASET)
+
+# %% ../nbs/core.ipynb #17f53a30
+def _read_saved(path, map_location, what: str):
+    "`torch.load` a file `save` wrote, saying in one sentence when it holds nothing `save` writes."
+    import pickle
+    try: return torch.load(path, map_location=map_location, weights_only=False)
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as e:     # not a file torch wrote, or a cut one
+        raise ValueError(f"{str(path)!r} holds no saved model ({type(e).__name__}: {e}); "
+                         f"NeuralForecast.load expects {what}") from e
 
 @patch(cls_method=True)
-def load(cls: NeuralForecast, path, map_location='cpu') -> NeuralForecast:
-    "Read an object written by `save` (a pickle: only from a trusted source)."
-    import os, pickle
-    what = "the one file that NeuralForecast.save(path) wrote"
-    if os.path.isdir(path): raise IsADirectoryError(f"{str(path)!r} is a folder; NeuralForecast.load expects {what}")
-    if not os.path.exists(path): raise FileNotFoundError(f"no file at {str(path)!r}; NeuralForecast.load expects {what}")
-    try: nf = torch.load(path, map_location=map_location, weights_only=False)
-    except (pickle.UnpicklingError, EOFError, RuntimeError) as e:     # not a file torch wrote, or a cut one
-        raise ValueError(f"{str(path)!r} holds no saved model ({type(e).__name__}: {e}); NeuralForecast.load expects {what}") from e
-    if not isinstance(nf, cls): raise TypeError(f"{str(path)!r} holds a {type(nf).__name__}, not a NeuralForecast; NeuralForecast.load expects {what}")
+def load(cls: NeuralForecast,
+         path, # the folder `save` wrote (or the single file of lstmcast versions before folders)
+         verbose: bool=False, # print each model as it is read
+         map_location='cpu', # where the weights and data go, as in `torch.load`
+         **kwargs,
+        ) -> NeuralForecast:
+    "Read what `save` wrote (pickles: only from a trusted source)."
+    import os
+    if kwargs: raise TypeError(f"NeuralForecast.load takes path, verbose and map_location, not {sorted(kwargs)}")
+    what = "a folder written by nf.save(path)"
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"nothing at {str(path)!r}; NeuralForecast.load expects {what}")
+    if os.path.isfile(path):                                          # the single file of older versions
+        nf = _read_saved(path, map_location, what)
+        if not isinstance(nf, cls): raise TypeError(f"{str(path)!r} holds a {type(nf).__name__}, not a "
+                                                    f"NeuralForecast; NeuralForecast.load expects {what}")
+        return nf
+    if not os.path.isfile(os.path.join(path, _CONFIG)):
+        raise FileNotFoundError(f"the folder {str(path)!r} has no {_CONFIG}; NeuralForecast.load expects {what}")
+    config = _read_saved(os.path.join(path, _CONFIG), map_location, what)
+    if not (isinstance(config, dict) and {'model_files', 'attributes'} <= set(config)):   # e.g. neuralforecast's
+        raise ValueError(f"the folder {str(path)!r} was not written by lstmcast's NeuralForecast.save "
+                         f"(neuralforecast's own folders hold Lightning checkpoints, which lstmcast does not read): "
+                         f"fit and save with lstmcast")
+    nf = cls.__new__(cls)
+    nf.__dict__.update(config['attributes'])
+    nf.models = []
+    for f in config['model_files']:
+        if not os.path.isfile(os.path.join(path, f)):
+            raise FileNotFoundError(f"the folder {str(path)!r} lacks {f}, a model its {_CONFIG} lists; "
+                                    f"save the models again")
+        nf.models.append(_read_saved(os.path.join(path, f), map_location, what))
+        if verbose: print(f"loaded {nf.models[-1]!r} from {os.path.join(path, f)}")
+    data = os.path.join(path, _DATASET)
+    nf.dataset = _read_saved(data, map_location, what) if os.path.isfile(data) else None   # save_dataset=False
     return nf
 
 # %% ../nbs/core.ipynb #1eecf4a4
