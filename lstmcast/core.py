@@ -442,6 +442,11 @@ def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
             for j, suffix in enumerate(m.loss.output_names)}
 
 # %% ../nbs/core.ipynb #94764397
+def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
+    "`df` without the last `n` rows of each series."
+    df = df.sort_values([id_col, time_col], kind='stable')
+    return df[df.groupby(id_col, sort=False).cumcount(ascending=False) >= n]
+
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -454,10 +459,15 @@ def cross_validation(self: NeuralForecast,
                      use_init_models: bool=False, # neuralforecast 1.7's; every fit starts untrained anyway, as in `fit`
                      refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
                      id_col: str='unique_id', time_col: str='ds', target_col: str='y',
+                     prediction_intervals=None, # a `PredictionIntervals`: conformal intervals on each window, calibrated before its fit
+                     level: list|None=None, # interval levels in (0, 100), with `prediction_intervals`
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
     check_compat_flags(sort_df=sort_df, use_init_models=use_init_models)
-    h = self.h
+    h, level = self.h, _as_list(level)
+    if (prediction_intervals is None) != (level is None):
+        _fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
+              "level=[...]; pass both, or neither")
     _check_int = lambda v, name, low: (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low) or _fail(f"{name} must be an integer >= {low}, got {v!r}")
     _check_int(step_size, 'step_size', 1)
     if test_size is None:
@@ -474,19 +484,24 @@ def cross_validation(self: NeuralForecast,
     if short.any(): _fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
                           f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
     every = n_windows + 1 if refit is False else (1 if refit is True else int(refit))
-    frames = []
+    frames, self._conformal = [], {}                                  # an earlier calibration is for other weights
     for w in range(n_windows):
         after = test_size - w * step_size                                # rows after the cutoff in each series
         if w % every == 0:
+            if prediction_intervals is not None:                         # backtests of the data before the cutoff
+                self._calibrate(_drop_last(df, after, id_col, time_col), static_df, prediction_intervals, id_col,
+                                time_col, target_col, val_size)
             for m in self.models: m.fit(dataset, val_size=val_size, test_size=after)
         window = dataset.cut(after - h, n_masked=h)                      # history to the cutoff, then h masked rows
         window.times = None
         ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
         rows = (ends[:, None] - h + np.arange(h)).ravel()
         cols = self._columns([m.predict(window).numpy() for m in self.models], dataset, np.arange(len(dataset)))
-        frames.append(_labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
-                                cols, id_col, time_col, target_col))
-    self.fitted = True
+        frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
+                          cols, id_col, time_col, target_col)
+        for m in self.models if level is not None else []: frame = self._conformal_columns(frame, m, level, False)
+        frames.append(frame)
+    self.dataset, self.fitted = dataset, True
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
