@@ -356,6 +356,7 @@ def _loss_value(self: BaseRecurrent, loss_fn, params, w, original: bool=False):
     original = self._to_original(params, w['loc'], w['scale'])
     if loss_fn.is_distribution_output: return loss_fn(w['y'], original, w['mask'])
     if self.implicit_quantiles: return loss_fn(w['y'], original, w['mask'], **extra)   # the median pass, as a point
+    if loss_fn is self.loss: return loss_fn(w['y'], original, w['mask'], **extra)      # `original`: its own outputs
     cols = self.loss.forecast(original)                                   # [..., len(output_names)]
     if loss_fn.outputsize_multiplier > 1: return loss_fn(w['y'], cols, w['mask'])   # same quantiles: check_loss_pair
     point = self.loss.output_names.index('-median' if '-median' in self.loss.output_names else '')
