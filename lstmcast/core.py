@@ -456,10 +456,10 @@ def cross_validation(self: NeuralForecast,
                      val_size: int=0, # steps before the first cutoff used for validation
                      test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
                      sort_df: bool=True, # neuralforecast 1.7's; ignored, as in `fit`
-                     use_init_models: bool=False, # neuralforecast 1.7's; every fit starts untrained anyway, as in `fit`
+                     use_init_models: bool=False, # neuralforecast 1.7's; fits start untrained anyway, as in `fit`
                      refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
                      id_col: str='unique_id', time_col: str='ds', target_col: str='y',
-                     prediction_intervals=None, # a `PredictionIntervals`: conformal intervals on each window, calibrated before its fit
+                     prediction_intervals=None, # a `PredictionIntervals`: conformal intervals, calibrated per fit
                      level: list|None=None, # interval levels in (0, 100), with `prediction_intervals`
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."

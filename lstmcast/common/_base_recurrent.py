@@ -122,9 +122,9 @@ class BaseRecurrent(torch.nn.Module):
                  valid_loss=None, # validation loss; None: `loss`
                  max_steps: int=1000, # training steps (batches)
                  learning_rate: float=1e-3, # the optimiser's learning rate (its `lr`)
-                 num_lr_decays: int=-1, # halvings of the learning rate, evenly spaced; -1: none (without `lr_scheduler`)
+                 num_lr_decays: int=-1, # halvings of the learning rate, evenly spaced; -1: none (or `lr_scheduler`)
                  optimizer=None, # a `torch.optim.Optimizer` class, e.g. `torch.optim.SGD`; None: `torch.optim.Adam`
-                 optimizer_kwargs: dict|None=None, # the optimiser's keyword arguments; `lr` defaults to `learning_rate`
+                 optimizer_kwargs: dict|None=None, # the optimiser's keyword arguments; `lr`: `learning_rate`
                  lr_scheduler=None, # a `torch.optim.lr_scheduler.LRScheduler` class, stepped every training step
                  lr_scheduler_kwargs: dict|None=None, # the scheduler's keyword arguments (not its optimizer)
                  early_stop_patience_steps: int=-1, # validation checks without improvement before stopping; -1: never
@@ -436,7 +436,8 @@ def check_optimizer(optimizer, # None or a `torch.optim.Optimizer` class
         if isinstance(v, base):
             raise TypeError(f"{name} must be a class, such as {example}, not an instance of one: pass the class "
                             f"and its arguments as {name}_kwargs, and the model builds it at each fit")
-        raise TypeError(f"{name} must be a subclass of {base.__module__}.{base.__name__}, such as {example}; got {v!r}")
+        kind = f"{base.__module__}.{base.__name__}"
+        raise TypeError(f"{name} must be a subclass of {kind}, such as {example}; got {v!r}")
     if lr_scheduler is not None and issubclass(lr_scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
         raise TypeError("lr_scheduler=ReduceLROnPlateau is not supported: it needs a monitored metric at every step; "
                         "use a schedule by steps, such as StepLR, or early_stop_patience_steps")
@@ -457,7 +458,7 @@ def configure_optimizers(self: BaseRecurrent):
     opt = optimizer(self.parameters(), **kwargs)
     if getattr(self, 'lr_scheduler', None) is not None: sched = self.lr_scheduler(opt, **self.lr_scheduler_kwargs)
     elif self.num_lr_decays is None or self.num_lr_decays <= 0: return opt
-    else: sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, self.max_steps // self.num_lr_decays), gamma=0.5)
+    else: sched = torch.optim.lr_scheduler.StepLR(opt, max(1, self.max_steps // self.num_lr_decays), gamma=0.5)
     return {'optimizer': opt, 'lr_scheduler': {'scheduler': sched, 'interval': 'step', 'frequency': 1}}
 
 # %% ../../nbs/common.base_recurrent.ipynb #e07bb764
@@ -508,7 +509,8 @@ def fit(self: BaseRecurrent,
     if trainer.interrupted:  # Lightning stops cleanly on Ctrl-C; say where, rather than pass it off as done
         warnings.warn(f"{self!r}: training was interrupted at step {trainer.global_step} of {self.max_steps}; "
                       "the model keeps the weights reached so far and can predict, or call fit again")
-    self.train_trajectories, self.valid_trajectories = map(_as_floats, (self.train_trajectories, self.valid_trajectories))
+    self.train_trajectories = _as_floats(self.train_trajectories)
+    self.valid_trajectories = _as_floats(self.valid_trajectories)
     self.fitted, self.fit_rank = True, trainer.global_rank   # `NeuralForecast.save` writes from rank 0 only
     return self
 

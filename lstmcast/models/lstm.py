@@ -48,9 +48,9 @@ class LSTM(BaseRecurrent):
                  valid_loss = None, # validation loss; None: `loss`
                  max_steps: int = 1000, # training steps
                  learning_rate: float = 1e-3, # the optimiser's learning rate (its `lr`)
-                 num_lr_decays: int = -1, # halvings of the learning rate, evenly spaced; -1: none (without `lr_scheduler`)
+                 num_lr_decays: int = -1, # halvings of the learning rate, evenly spaced; -1: none (or `lr_scheduler`)
                  optimizer = None, # a `torch.optim.Optimizer` class, e.g. `torch.optim.SGD`; None: `torch.optim.Adam`
-                 optimizer_kwargs: Optional[dict] = None, # the optimiser's keyword arguments; `lr` defaults to `learning_rate`
+                 optimizer_kwargs: Optional[dict] = None, # the optimiser's keyword arguments; `lr`: `learning_rate`
                  lr_scheduler = None, # a `torch.optim.lr_scheduler.LRScheduler` class, stepped every training step
                  lr_scheduler_kwargs: Optional[dict] = None, # the scheduler's keyword arguments (not its optimizer)
                  early_stop_patience_steps: int = -1, # validation checks without improvement before stopping; -1: never
@@ -68,7 +68,8 @@ class LSTM(BaseRecurrent):
         super().__init__(h=h, input_size=input_size, inference_input_size=inference_input_size,
                          loss=loss, valid_loss=valid_loss, max_steps=max_steps, learning_rate=learning_rate,
                          num_lr_decays=num_lr_decays, optimizer=optimizer, optimizer_kwargs=optimizer_kwargs,
-                         lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs, early_stop_patience_steps=early_stop_patience_steps,
+                         lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
+                         early_stop_patience_steps=early_stop_patience_steps,
                          val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
                          scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
                          stat_exog_list=stat_exog_list, scale_like_target=scale_like_target,
