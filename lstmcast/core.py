@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['LOCAL_SCALERS', 'BOXCOX_GRID', 'FRAME_KINDS', 'parse_freq', 'season_length', 'future_dates', 'check_frame',
            'check_target', 'check_available_mask', 'check_observed', 'check_time_grid', 'local_statistics', 'boxcox',
-           'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'is_rank_zero', 'PredictionIntervals',
-           'conformal_quantile', 'frame_kind', 'frame_io']
+           'inv_boxcox', 'boxcox_lambdas', 'NeuralForecast', 'check_compat_flags', 'is_rank_zero',
+           'PredictionIntervals', 'conformal_quantile', 'frame_kind', 'frame_io']
 
 # %% ../nbs/core.ipynb #e84eaf59
 import re
@@ -300,6 +300,8 @@ def fit(self: NeuralForecast,
         df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
         static_df: pd.DataFrame|None=None, # one row per series: `id_col` and static columns
         val_size: int=0, # last steps of each series kept for validation (early stopping, validation loss)
+        sort_df: bool=True, # neuralforecast 1.7's; ignored: a copy sorted by id and time is always used
+        use_init_models: bool=False, # neuralforecast 1.7's; every fit starts from the untrained models anyway (below)
         id_col: str='unique_id', # column of series identifiers
         time_col: str='ds', # column of time stamps (or integer indices)
         target_col: str='y', # column to forecast
@@ -308,6 +310,7 @@ def fit(self: NeuralForecast,
         distributed_config=None, # a `lstmcast.spark.DistributedConfig`: train in processes started by pyspark (the default for a Spark `df`)
        ):
     "Train every model on the series of `df` (pandas, polars, or Spark with `distributed_config`)."
+    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models)
     if distributed_config is not None:
         if prediction_intervals is not None:
             raise ValueError("prediction_intervals cannot be calibrated in a Spark fit: fit on pandas or polars for them")
@@ -327,6 +330,12 @@ def fit(self: NeuralForecast,
     for m in self.models: m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)))
     self.fitted = True
     return self
+
+# %% ../nbs/core.ipynb #ade4797e
+def check_compat_flags(**flags):
+    "Refuse a neuralforecast flag that is not `True` or `False`."
+    for name, v in flags.items():
+        if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r}")
 
 # %% ../nbs/core.ipynb #4954ed62
 @patch
@@ -395,9 +404,11 @@ def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
             static_df: pd.DataFrame|None=None, # static features of `df`'s series
             futr_df: pd.DataFrame|None=None, # future exogenous values for the `h` steps after each series
+            sort_df: bool=True, # neuralforecast 1.7's; ignored: the forecasts are always sorted by id then time
             level: list|None=None, # interval levels in (0, 100): conformal if calibrated in `fit`, else the model's distribution
            ) -> pd.DataFrame: # `id_col`, `time_col`, one column per model output; sorted by id then time
     "Forecast the `h` steps after each series with every model."
+    check_compat_flags(sort_df=sort_df)
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = _as_list(level)                                                  # level=90 means [90]
     if level is not None and any(0 < lv < 1 for lv in level):
@@ -440,6 +451,11 @@ def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
             for j, suffix in enumerate(m.loss.output_names)}
 
 # %% ../nbs/core.ipynb #94764397
+def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
+    "`df` without the last `n` rows of each series."
+    df = df.sort_values([id_col, time_col], kind='stable')
+    return df[df.groupby(id_col, sort=False).cumcount(ascending=False) >= n]
+
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame, # long frame, as for `fit`
@@ -448,11 +464,19 @@ def cross_validation(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive cutoffs
                      val_size: int=0, # steps before the first cutoff used for validation
                      test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
+                     sort_df: bool=True, # neuralforecast 1.7's; ignored, as in `fit`
+                     use_init_models: bool=False, # neuralforecast 1.7's; fits start untrained anyway, as in `fit`
                      refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
                      id_col: str='unique_id', time_col: str='ds', target_col: str='y',
+                     prediction_intervals=None, # a `PredictionIntervals`: conformal intervals, calibrated per fit
+                     level: list|None=None, # interval levels in (0, 100), with `prediction_intervals`
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
-    h = self.h
+    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models)
+    h, level = self.h, _as_list(level)
+    if (prediction_intervals is None) != (level is None):
+        _fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
+              "level=[...]; pass both, or neither")
     _check_int = lambda v, name, low: (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low) or _fail(f"{name} must be an integer >= {low}, got {v!r}")
     _check_int(step_size, 'step_size', 1)
     if test_size is None:
@@ -469,19 +493,24 @@ def cross_validation(self: NeuralForecast,
     if short.any(): _fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
                           f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
     every = n_windows + 1 if refit is False else (1 if refit is True else int(refit))
-    frames = []
+    frames, self._conformal = [], {}                                  # an earlier calibration is for other weights
     for w in range(n_windows):
         after = test_size - w * step_size                                # rows after the cutoff in each series
         if w % every == 0:
+            if prediction_intervals is not None:                         # backtests of the data before the cutoff
+                self._calibrate(_drop_last(df, after, id_col, time_col), static_df, prediction_intervals, id_col,
+                                time_col, target_col, val_size)
             for m in self.models: m.fit(dataset, val_size=val_size, test_size=after)
         window = dataset.cut(after - h, n_masked=h)                      # history to the cutoff, then h masked rows
         window.times = None
         ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
         rows = (ends[:, None] - h + np.arange(h)).ravel()
         cols = self._columns([m.predict(window).numpy() for m in self.models], dataset, np.arange(len(dataset)))
-        frames.append(_labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
-                                cols, id_col, time_col, target_col))
-    self.fitted = True
+        frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
+                          cols, id_col, time_col, target_col)
+        for m in self.models if level is not None else []: frame = self._conformal_columns(frame, m, level, False)
+        frames.append(frame)
+    self.dataset, self.fitted = dataset, True
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 

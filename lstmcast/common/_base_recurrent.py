@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CALIBRATION_LEVELS', 'forecast_targets', 'future_windows', 'pad_future', 'season_ago', 'sample_windows',
-           'random_starts', 'BaseRecurrent', 'repeat_errors', 'interval_widths', 'step_widths']
+           'random_starts', 'BaseRecurrent', 'repeat_errors', 'check_optimizer', 'interval_widths', 'step_widths']
 
 # %% ../../nbs/common.base_recurrent.ipynb #2ab2caa2
 import copy
@@ -121,8 +121,12 @@ class BaseRecurrent(torch.nn.Module):
                  loss=MAE(), # training loss, from `lstmcast.losses.pytorch`
                  valid_loss=None, # validation loss; None: `loss`
                  max_steps: int=1000, # training steps (batches)
-                 learning_rate: float=1e-3, # Adam's learning rate
-                 num_lr_decays: int=-1, # halvings of the learning rate, evenly spaced; -1: none
+                 learning_rate: float=1e-3, # the optimiser's learning rate (its `lr`)
+                 num_lr_decays: int=-1, # halvings of the learning rate, evenly spaced; -1: none (or `lr_scheduler`)
+                 optimizer=None, # a `torch.optim.Optimizer` class, e.g. `torch.optim.SGD`; None: `torch.optim.Adam`
+                 optimizer_kwargs: dict|None=None, # the optimiser's keyword arguments; `lr`: `learning_rate`
+                 lr_scheduler=None, # a `torch.optim.lr_scheduler.LRScheduler` class, stepped every training step
+                 lr_scheduler_kwargs: dict|None=None, # the scheduler's keyword arguments (not its optimizer)
                  early_stop_patience_steps: int=-1, # validation checks without improvement before stopping; -1: never
                  val_check_steps: int=100, # training steps between validation checks
                  batch_size: int=32, # series per training batch
@@ -147,6 +151,9 @@ class BaseRecurrent(torch.nn.Module):
         check_loss_pair(loss, valid_loss, model_inputs=self.MODEL_INPUTS)      # first: the checks below read the loss
         _check_args(h, input_size, inference_input_size, max_steps, learning_rate, batch_size, valid_batch_size,
                     val_check_steps, scaler_type, loss, valid_loss)
+        check_optimizer(optimizer, optimizer_kwargs, lr_scheduler, lr_scheduler_kwargs)
+        self.optimizer, self.optimizer_kwargs = optimizer, dict(optimizer_kwargs or {})
+        self.lr_scheduler, self.lr_scheduler_kwargs = lr_scheduler, dict(lr_scheduler_kwargs or {})
         if trainer_kwargs:                        # a typo would otherwise fail only at fit, inside Lightning
             from lstmcast.common._trainer import check_trainer_kwargs
             own = [p for p in inspect.signature(type(self).__init__).parameters if p not in ('self', 'trainer_kwargs')]
@@ -333,11 +340,12 @@ def _to_original(self: BaseRecurrent, params, loc, scale):
     return self.loss.inverse_scale(params, loc, scale)
 
 @patch
-def _loss_value(self: BaseRecurrent, loss_fn, params, w):
+def _loss_value(self: BaseRecurrent, loss_fn, params, w, original: bool=False):
     """`loss_fn` of the outputs. The training loss: point and quantile losses in the scaled space (every series
-    weighs the same), likelihoods in the original one. Another `valid_loss`: in the original space, on the forecast
-    columns it reads (the distribution's parameters, the quantiles, or the point forecast or median)."""
-    scaled = loss_fn is self.loss and not loss_fn.is_distribution_output
+    weighs the same), likelihoods in the original one. Another `valid_loss`, or any loss with `original`: in the
+    original space, on the forecast columns it reads (the distribution's parameters, the quantiles, or the point
+    forecast or median)."""
+    scaled = not original and loss_fn is self.loss and not loss_fn.is_distribution_output
     extra = {}
     if 'q' in getattr(loss_fn, 'extra_inputs', ()): extra['q'] = w['q']     # IQLoss: the quantile the network was given
     if 'y_insample' in getattr(loss_fn, 'extra_inputs', ()):                 # e.g. MASE: the history, in the same space
@@ -348,6 +356,7 @@ def _loss_value(self: BaseRecurrent, loss_fn, params, w):
     original = self._to_original(params, w['loc'], w['scale'])
     if loss_fn.is_distribution_output: return loss_fn(w['y'], original, w['mask'])
     if self.implicit_quantiles: return loss_fn(w['y'], original, w['mask'], **extra)   # the median pass, as a point
+    if loss_fn is self.loss: return loss_fn(w['y'], original, w['mask'], **extra)      # `original`: its own outputs
     cols = self.loss.forecast(original)                                   # [..., len(output_names)]
     if loss_fn.outputsize_multiplier > 1: return loss_fn(w['y'], cols, w['mask'])   # same quantiles: check_loss_pair
     point = self.loss.output_names.index('-median' if '-median' in self.loss.output_names else '')
@@ -396,7 +405,10 @@ def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
 
 # %% ../../nbs/common.base_recurrent.ipynb #327d2382
 @patch
-def validation_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
+def validation_loss(self: BaseRecurrent,
+                    batch: dict, # a batch of whole series
+                    in_original_units: bool=False, # also return the loss in the target's original units
+                   ) -> torch.Tensor|tuple: # the loss; with `in_original_units`, it and the original-units one
     "The validation loss of a batch: forecasts of the `val_size` steps after the training cutoff."
     temporal = batch['temporal']
     if self.test_size: temporal = temporal[..., :-self.test_size]
@@ -405,16 +417,48 @@ def validation_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     w['mask'] = w['mask'].clone()
     w['mask'][:, :cutoff - 1] = 0                                  # origins before the cutoff do not count
     if self.implicit_quantiles: self._give_quantile(w, temporal.new_full((len(temporal),), 0.5))   # validate the median
-    return self._loss_value(self.valid_loss, self._outputs(w), w)
+    params = self._outputs(w)
+    loss = self._loss_value(self.valid_loss, params, w)
+    return (loss, self._loss_value(self.valid_loss, params, w, original=True)) if in_original_units else loss
+
+# %% ../../nbs/common.base_recurrent.ipynb #b6cbb446
+_SCHEDULER = torch.optim.lr_scheduler.LRScheduler
+
+def check_optimizer(optimizer, # None or a `torch.optim.Optimizer` class
+                    optimizer_kwargs, # None or a dict
+                    lr_scheduler, # None or a `torch.optim.lr_scheduler.LRScheduler` class
+                    lr_scheduler_kwargs, # None or a dict
+                   ) -> None:
+    "Refuse an optimiser or a scheduler that is not a class of its kind, and keyword arguments that are not a dict."
+    for name, v, base, example in [('optimizer', optimizer, torch.optim.Optimizer, 'torch.optim.SGD'),
+                                   ('lr_scheduler', lr_scheduler, _SCHEDULER, 'torch.optim.lr_scheduler.StepLR')]:
+        if v is None or (isinstance(v, type) and issubclass(v, base)): continue
+        if isinstance(v, base):
+            raise TypeError(f"{name} must be a class, such as {example}, not an instance of one: pass the class "
+                            f"and its arguments as {name}_kwargs, and the model builds it at each fit")
+        kind = f"{base.__module__}.{base.__name__}"
+        raise TypeError(f"{name} must be a subclass of {kind}, such as {example}; got {v!r}")
+    if lr_scheduler is not None and issubclass(lr_scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        raise TypeError("lr_scheduler=ReduceLROnPlateau is not supported: it needs a monitored metric at every step; "
+                        "use a schedule by steps, such as StepLR, or early_stop_patience_steps")
+    for name, v in [('optimizer_kwargs', optimizer_kwargs), ('lr_scheduler_kwargs', lr_scheduler_kwargs)]:
+        if not (v is None or isinstance(v, dict)):
+            raise TypeError(f"{name} must be a dict of keyword arguments or None, got {v!r}")
+    if lr_scheduler is None and lr_scheduler_kwargs:
+        raise TypeError("lr_scheduler_kwargs was given without lr_scheduler: pass the scheduler's class as "
+                        "lr_scheduler too (the default schedule is set by num_lr_decays)")
 
 # %% ../../nbs/common.base_recurrent.ipynb #a7f3f641
 @patch
 def configure_optimizers(self: BaseRecurrent):
-    "Adam, with the learning rate halved `num_lr_decays` times at even intervals (in Lightning's format)."
-    opt = torch.optim.Adam(self.parameters(), lr=self.learning_rate)
-    if self.num_lr_decays is None or self.num_lr_decays <= 0: return opt
-    step = max(1, self.max_steps // self.num_lr_decays)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=0.5)
+    "The optimiser and its learning-rate schedule, stepped every training step (in Lightning's format)."
+    optimizer = getattr(self, 'optimizer', None) or torch.optim.Adam                 # (older saves lack it)
+    kwargs = dict(getattr(self, 'optimizer_kwargs', None) or {})
+    if 'lr' in inspect.signature(optimizer).parameters: kwargs.setdefault('lr', self.learning_rate)
+    opt = optimizer(self.parameters(), **kwargs)
+    if getattr(self, 'lr_scheduler', None) is not None: sched = self.lr_scheduler(opt, **self.lr_scheduler_kwargs)
+    elif self.num_lr_decays is None or self.num_lr_decays <= 0: return opt
+    else: sched = torch.optim.lr_scheduler.StepLR(opt, max(1, self.max_steps // self.num_lr_decays), gamma=0.5)
     return {'optimizer': opt, 'lr_scheduler': {'scheduler': sched, 'interval': 'step', 'frequency': 1}}
 
 # %% ../../nbs/common.base_recurrent.ipynb #e07bb764
@@ -451,6 +495,7 @@ def fit(self: BaseRecurrent,
     if tail: val_size = self.h                                # held out of training, to calibrate the intervals
     self.val_size, self.test_size, self.interval_widths = int(val_size), int(test_size), None
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
+    self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
     if self.seasonal_lags == 'auto': self.auto_season = self._auto_season(dataset, val_size + test_size)
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):
@@ -464,15 +509,23 @@ def fit(self: BaseRecurrent,
     if trainer.interrupted:  # Lightning stops cleanly on Ctrl-C; say where, rather than pass it off as done
         warnings.warn(f"{self!r}: training was interrupted at step {trainer.global_step} of {self.max_steps}; "
                       "the model keeps the weights reached so far and can predict, or call fit again")
+    self.train_trajectories = _as_floats(self.train_trajectories)
+    self.valid_trajectories = _as_floats(self.valid_trajectories)
     self.fitted, self.fit_rank = True, trainer.global_rank   # `NeuralForecast.save` writes from rank 0 only
     return self
+
+def _as_floats(trajectory: list) -> list:
+    "`(step, loss)` pairs with the losses, kept as tensors on the device during training, as floats (one read)."
+    if not trajectory: return []
+    steps, values = zip(*trajectory)
+    return list(zip(steps, torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values]).tolist()))
 
 @patch
 def _refit(self: BaseRecurrent, dataset, test_size):
     "Train again from the same start on all the data (the tail too), for the steps that validated best."
     from lstmcast.common._trainer import train
     steps, self.max_steps = self.max_steps, max(1, self.best_step or self.max_steps)
-    self.val_size, self.keep_best = 0, False
+    self.val_size, self.keep_best, self.train_trajectories = 0, False, []   # the curve of the final weights' run
     torch.manual_seed(self.random_seed)
     self._reset_parameters()
     try: return train(self, dataset, 0)

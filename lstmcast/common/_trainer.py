@@ -49,6 +49,8 @@ class Trainee(pl.LightningModule):
         self.model, self.log_train = model, True
 
     def on_train_start(self):
+        for k in ('train_trajectories', 'valid_trajectories'):                       # (fit resets them)
+            if not isinstance(getattr(self.model, k, None), list): setattr(self.model, k, [])
         self.log_train = (self.trainer.progress_bar_callback is not None or bool(self.trainer.loggers)
                           or bool(self.model.trainer_kwargs.get('callbacks')))
         self.first_bad = torch.full((), -1, dtype=torch.long, device=self.device)   # first step with a loss not finite
@@ -59,6 +61,7 @@ class Trainee(pl.LightningModule):
         self.first_bad = torch.where(torch.isfinite(loss.detach()) | (self.first_bad >= 0), self.first_bad, step)
         if step % self.check_steps == 0: self._stop_unless_finite()
         if self.log_train: self.log('train_loss', loss.detach(), prog_bar=True, batch_size=len(batch['temporal']))
+        self.model.train_trajectories.append((step, loss.detach()))                 # read back once, after training
         return loss
 
     def on_train_end(self): self._stop_unless_finite()
@@ -69,11 +72,17 @@ class Trainee(pl.LightningModule):
                                "Lower learning_rate, use a scaler (scaler_type='robust' or 'standard'), "
                                "or check the data for extreme values.")
 
+    def on_validation_epoch_start(self): self.valid_sums = torch.zeros(2, device=self.device)
     def validation_step(self, batch, batch_idx):
-        loss = self.model.validation_loss(batch)
+        loss, original = self.model.validation_loss(batch, in_original_units=True)
         # several processes: each validates its own series, and all log the mean over processes
-        self.log('valid_loss', loss, prog_bar=True, batch_size=len(batch['temporal']), sync_dist=self.trainer.world_size > 1)
+        n = len(batch['temporal'])
+        self.log('valid_loss', loss, prog_bar=True, batch_size=n, sync_dist=self.trainer.world_size > 1)
+        self.valid_sums = self.valid_sums + torch.stack([original.detach().float() * n, original.new_tensor(float(n))])
         return loss
+    def on_validation_epoch_end(self):    # the check's loss in original units, weighted by series as `valid_loss` is
+        total, n = self.trainer.strategy.reduce(self.valid_sums, reduce_op='sum')
+        self.model.valid_trajectories.append((self.global_step, total / n))
 
     def configure_optimizers(self): return self.model.configure_optimizers()
     def on_save_checkpoint(self, checkpoint):

@@ -21,7 +21,7 @@ from ..common._modules import MLP
 class LSTM(BaseRecurrent):
     """LSTM encoder with an MLP decoder, forecasting `h` steps from every time step.
 
-    Static, historic and future exogenous variables are accepted; training uses Adam.
+    Static, historic and future exogenous variables are accepted; training uses Adam, or the `optimizer` given.
     """
     SAMPLING_TYPE = 'recurrent'
     MODEL_INPUTS = BaseRecurrent.MODEL_INPUTS + ('q',)  # the decoder can read a quantile's features (IQLoss)
@@ -47,8 +47,12 @@ class LSTM(BaseRecurrent):
                  loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
                  valid_loss = None, # validation loss; None: `loss`
                  max_steps: int = 1000, # training steps
-                 learning_rate: float = 1e-3, # Adam's learning rate
-                 num_lr_decays: int = -1, # halvings of the learning rate, evenly spaced; -1: none
+                 learning_rate: float = 1e-3, # the optimiser's learning rate (its `lr`)
+                 num_lr_decays: int = -1, # halvings of the learning rate, evenly spaced; -1: none (or `lr_scheduler`)
+                 optimizer = None, # a `torch.optim.Optimizer` class, e.g. `torch.optim.SGD`; None: `torch.optim.Adam`
+                 optimizer_kwargs: Optional[dict] = None, # the optimiser's keyword arguments; `lr`: `learning_rate`
+                 lr_scheduler = None, # a `torch.optim.lr_scheduler.LRScheduler` class, stepped every training step
+                 lr_scheduler_kwargs: Optional[dict] = None, # the scheduler's keyword arguments (not its optimizer)
                  early_stop_patience_steps: int = -1, # validation checks without improvement before stopping; -1: never
                  val_check_steps: int = 100, # training steps between validation checks
                  batch_size: int = 32, # series per training batch
@@ -63,7 +67,9 @@ class LSTM(BaseRecurrent):
                  **trainer_kwargs): # passed to `pytorch_lightning.Trainer`
         super().__init__(h=h, input_size=input_size, inference_input_size=inference_input_size,
                          loss=loss, valid_loss=valid_loss, max_steps=max_steps, learning_rate=learning_rate,
-                         num_lr_decays=num_lr_decays, early_stop_patience_steps=early_stop_patience_steps,
+                         num_lr_decays=num_lr_decays, optimizer=optimizer, optimizer_kwargs=optimizer_kwargs,
+                         lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
+                         early_stop_patience_steps=early_stop_patience_steps,
                          val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
                          scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
                          stat_exog_list=stat_exog_list, scale_like_target=scale_like_target,
