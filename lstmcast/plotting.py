@@ -67,7 +67,8 @@ def plot_series(df: pd.DataFrame|None=None, # history (and actuals): `id_col`, `
     import matplotlib.pyplot as plt
     import matplotlib.dates as mdates
     if df is None and forecasts_df is None: raise ValueError("pass df (history), forecasts_df, or both")
-    lines = {} if forecasts_df is None else forecast_columns(forecasts_df.columns, models, level, (id_col, time_col, target_col))
+    lines = {} if forecasts_df is None else forecast_columns(forecasts_df.columns, models, level,
+                                                                        (id_col, time_col, target_col, 'cutoff'))
     uids = select_ids([df, forecasts_df], ids, max_ids, id_col)
     if ax is None:
         ncols = min(2, len(uids)); nrows = -(-len(uids) // ncols)
