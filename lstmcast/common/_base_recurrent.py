@@ -137,7 +137,7 @@ class BaseRecurrent(torch.nn.Module):
                  hist_exog_list: list|None=None, # historic exogenous columns
                  stat_exog_list: list|None=None, # static exogenous columns
                  scale_like_target: list|None=None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
-                 seasonal_lags='auto', # seasons (steps) whose lag of the target is a future input; 'auto': see below
+                 seasonal_lags='auto', # lags (steps) of the target read as future inputs; 'auto': freq's season or 1, by fit
                  tail_validation: bool=True, # without val_size: validate on the last h steps, refit, calibrate
                  train_origins: int=256, # origins decoded per series and training step (a random sample beyond)
                  num_workers_loader: int=0, # `DataLoader` workers
