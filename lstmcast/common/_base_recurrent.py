@@ -614,7 +614,9 @@ def predict(self: BaseRecurrent,
     for start in range(0, len(dataset), self.valid_batch_size):
         b = dataset.batch(np.arange(start, min(start + self.valid_batch_size, len(dataset))), max_len)
         static = None if b['static'] is None else b['static'].to(self.device)
-        w = self._windows(b['temporal'].to(self.device), static, last_only=True)
+        temporal = b['temporal'].to(self.device)
+        if max_len: temporal = F.pad(temporal, (max_len - temporal.shape[-1], 0))   # a window of the same length,
+        w = self._windows(temporal, static, last_only=True)               # whatever the other series of the batch
         w['last_only'] = True                                      # a model may decode the last origin only
         params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
         out.append(self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1]).cpu())
@@ -625,6 +627,31 @@ def predict(self: BaseRecurrent,
 def _take(params, idx):
     "Select rows `idx` of a tensor or of each tensor of a tuple."
     return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
+
+@patch
+def _origin_forecasts(self: BaseRecurrent,
+                      temporal: torch.Tensor, # `[B, C, T]` series (each origin's horizon observed)
+                      static: torch.Tensor|None, # `[B, S_all]`
+                      bi: torch.Tensor, pos: torch.Tensor, # `[N]` series and position of each origin
+                      gen: torch.Generator, # for the losses that sample
+                     ) -> torch.Tensor: # `[N, h, len(loss.output_names)]`, original scale
+    "Each origin's forecast, read as `predict` reads it: the whole history before it, or its last `inference_input_size` steps."
+    L = self.inference_input_size
+    if L <= 0:                                          # the whole history: one pass forecasts from every origin
+        w = self._windows(pad_future(temporal, self.h), static)
+        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w['loc'][bi, pos], w['scale'][bi, pos])
+        return self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][bi, pos])
+    padded = F.pad(temporal, (L - 1, 0))                # zeros with mask 0, as `predict` pads a short series
+    span = torch.arange(L + self.h, device=temporal.device)
+    out = []
+    for i in range(0, len(bi), self.valid_batch_size):   # a window of L + h steps per origin, in batches
+        b, p = bi[i:i + self.valid_batch_size], pos[i:i + self.valid_batch_size]
+        w = self._windows(padded[b[:, None], :, p[:, None] + span].transpose(1, 2),
+                          None if static is None else static[b], last_only=True)
+        w['last_only'] = True
+        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
+        out.append(self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1]))
+    return torch.cat(out)
 
 @patch
 @in_chosen_threads
@@ -651,9 +678,8 @@ def predict_insample(self: BaseRecurrent,
         bi, pos = torch.nonzero((r >= 0) & (r <= last) & ((last - r) % step_size == 0), as_tuple=True)
         if not len(bi): continue
         static = None if b['static'] is None else b['static'].to(self.device)
-        w = self._windows(pad_future(b['temporal'].to(self.device), self.h), static)
-        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w['loc'][bi, pos], w['scale'][bi, pos])
-        out.append(self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][bi, pos]).cpu())
+        out.append(self._origin_forecasts(b['temporal'].to(self.device), static, bi.to(self.device),
+                                          pos.to(self.device), gen).cpu())
         rows.append(dataset.indptr[idx][bi.numpy()] + r[bi, pos].numpy())
     self.train(was_training)
     _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"
