@@ -242,10 +242,10 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
         check_frame(static_df, 'static_df', [id_col, *stat], stat, id_col, id_col)
         unknown = set(static_df[id_col]) - set(df[id_col])
         if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. {sorted(unknown, key=str)[:3]}; they are ignored")
-    mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_df does
+    mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_frame does
     df = sort_panel(df[[id_col, time_col, target_col, *temporal, *mask]], id_col, time_col)
     check_time_grid(df, self.freq, id_col, time_col)
-    dataset = TimeSeriesDataset.from_df(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
+    dataset = TimeSeriesDataset.from_frame(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
     check_observed(dataset, holdout)
     dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
     dataset.y_shift = dataset.y_scale = dataset.y_lambda = None
