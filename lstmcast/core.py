@@ -245,7 +245,8 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
     mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_frame does
     df = sort_panel(df[[id_col, time_col, target_col, *temporal, *mask]], id_col, time_col)
     check_time_grid(df, self.freq, id_col, time_col)
-    dataset = TimeSeriesDataset.from_frame(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
+    dataset = TimeSeriesDataset.from_frame(df, static_df if stat else None, temporal, stat,
+                                           id_col, time_col, target_col)
     check_observed(dataset, holdout)
     dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
     dataset.y_shift = dataset.y_scale = dataset.y_lambda = None
@@ -402,10 +403,10 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
 # %% ../nbs/core.ipynb #6cb0fc97
 @patch
 def _loss_for_level(self: NeuralForecast, m, level: list):
-    "The loss whose columns give model `m`'s `level` intervals: a copy with those quantiles, or its own if it has them."
+    "The loss whose columns give model `m`'s `level` intervals: a copy with those quantiles, or its own with them."
     hint = "or calibrate conformal intervals with prediction_intervals=PredictionIntervals()"
     try: return m.loss.with_quantiles(level=level)
-    except ValueError as e:                                  # quantiles fixed by training: fine if they are the ones asked
+    except ValueError as e:                                  # quantiles fixed by training: fine if they are those
         if {f'-{side}-{lv}' for lv in level for side in ('lo', 'hi')} <= set(m.loss.output_names): return m.loss
         _fail(f"{m!r}: {e}; {hint}")
 
@@ -477,7 +478,7 @@ def cross_validation(self: NeuralForecast,
                      refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
                      id_col: str='unique_id', time_col: str='ds', target_col: str='y',
                      prediction_intervals=None, # a `PredictionIntervals`: conformal intervals, calibrated per fit
-                     level: list|None=None, # interval levels in (0, 100): conformal with `prediction_intervals`, else the models' own
+                     level: list|None=None, # levels in (0, 100): conformal with `prediction_intervals`, else losses'
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
     check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
@@ -522,7 +523,8 @@ def cross_validation(self: NeuralForecast,
             for m, loss in zip(self.models, own): m.loss = loss
         frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
                           cols, id_col, time_col, target_col)
-        for m in self.models if prediction_intervals is not None else []: frame = self._conformal_columns(frame, m, level, False)
+        for m in self.models if prediction_intervals is not None else []:
+            frame = self._conformal_columns(frame, m, level, False)
         frames.append(frame)
     self.dataset, self.fitted = dataset, True
     out = pd.concat(frames, ignore_index=True)
@@ -592,7 +594,8 @@ def save(self: NeuralForecast,
             own = _saved_files(path)
             foreign = [f for f in [*files, _CONFIG, _DATASET] if (path/f).exists() and f not in own]
             if foreign: raise FileExistsError(f"{str(path)!r} holds {foreign}, which no earlier save wrote: "
-                                              f"overwrite=True replaces only save's own files; move them, or save to a new folder")
+                                              f"overwrite=True replaces only save's own files; "
+                                              f"move them, or save to a new folder")
             for f in own: (path/f).unlink(missing_ok=True)
     path.mkdir(parents=True, exist_ok=True)
     for i, f in zip(index, files): torch.save(self.models[i], path/f)
@@ -677,7 +680,8 @@ def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col,
                                id_col=id_col, time_col=time_col, target_col=target_col)
     n = len(self.dataset)
     for m in self.models:
-        point = next((f'{m!r}{s}' for s in ('', '-median') if s in m.loss.output_names), f'{m!r}{m.loss.output_names[0]}')
+        names = m.loss.output_names                                       # the point column, else the median
+        point = f'{m!r}' + next((s for s in ('', '-median') if s in names), names[0])
         errors = (cv[target_col] - cv[point]).to_numpy().reshape(n, intervals.n_windows, self.h)  # cv is sorted by id, cutoff, ds
         self._conformal[repr(m)] = (intervals.method, errors, point)
 
@@ -697,8 +701,8 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
         if method == 'conformal_error': lo = hi = conformal_quantile(np.abs(e), v / 100)
         else: lo, hi = conformal_quantile(-e, (1 + v / 100) / 2), conformal_quantile(e, (1 + v / 100) / 2)
         bounds[lv] = (centre - lo).ravel(), (centre + hi).ravel()
-    for lv in reversed(bounds): out[f'{m!r}-lo-{lv}'] = bounds[lv][0]   # neuralforecast's order: lo-90, lo-80, hi-80, hi-90
-    for lv in bounds: out[f'{m!r}-hi-{lv}'] = bounds[lv][1]
+    for lv in reversed(bounds): out[f'{m!r}-lo-{lv}'] = bounds[lv][0]   # neuralforecast's order: lo-90, lo-80,
+    for lv in bounds: out[f'{m!r}-hi-{lv}'] = bounds[lv][1]             # hi-80, hi-90
     return out
 
 def _check_level(lv):

@@ -31,12 +31,14 @@ def forecast_columns(columns, # columns of a forecast frame
         base = m[:-len('-median')] if m.endswith('-median') else m
         bounds = {}                                   # level value -> {'lo': column, 'hi': column}
         for c in columns:
-            if (g := _re_interval.match(c)) and g['model'] == base: bounds.setdefault(float(g['level']), {})[g['side']] = c
+            if (g := _re_interval.match(c)) and g['model'] == base:
+                bounds.setdefault(float(g['level']), {})[g['side']] = c
         lines[m] = {}
         for lv in level or []:
             pair = bounds.get(float(lv), {})
             if len(pair) < 2:
-                raise ValueError(f"forecasts_df has no interval columns {f'{base}-lo-{lv}'!r}/{f'{base}-hi-{lv}'!r} for level={lv}; "
+                lo, hi = f'{base}-lo-{lv}', f'{base}-hi-{lv}'
+                raise ValueError(f"forecasts_df has no interval columns {lo!r}/{hi!r} for level={lv}; "
                                  f"the levels of {base!r} in it are {[f'{x:g}' for x in sorted(bounds)]}")
             lines[m][lv] = (pair['lo'], pair['hi'])
     return lines

@@ -222,7 +222,8 @@ def quantile_outputs(level:list|None=None, # prediction-interval levels in (0, 1
         return qs, [_quantile_name(q) for q in qs], [_quantile_name(q) for q in given]
     spelled = {}                                           # value -> the level as given, which names its columns
     for lv in _as_list(level) or []: spelled.setdefault(float(lv), lv)
-    if not all(0 < lv < 100 for lv in spelled): raise ValueError(f'level values must be in (0, 100), got {list(_as_list(level))}')
+    if not all(0 < lv < 100 for lv in spelled):
+        raise ValueError(f'level values must be in (0, 100), got {list(_as_list(level))}')
     lv = sorted(spelled.items())
     qs = [0.5 - v / 200 for v, _ in reversed(lv)] + [0.5] + [0.5 + v / 200 for v, _ in lv]
     lo, hi = [f'-lo-{s}' for _, s in reversed(lv)], [f'-hi-{s}' for _, s in lv]
@@ -332,7 +333,7 @@ class DistributionLoss(nn.Module):
         self.register_buffer('horizon_weight', _horizon_weight(horizon_weight), persistent=False)
         self._set_quantiles(level, quantiles)
     def _set_quantiles(self, level, quantiles):
-        "Set `quantiles`, `column_quantiles` (the median, then the others ascending), `forecast_names` and `output_names`."
+        "Set `quantiles`, `column_quantiles` (the median, then the others ascending) and the column names."
         qs, names, shown = quantile_outputs(level, quantiles)
         others = [(q, n) for q, n in zip(qs, names) if q != 0.5]
         dev = self.quantiles.device if 'quantiles' in self._buffers else None
@@ -348,7 +349,7 @@ class DistributionLoss(nn.Module):
 # %% ../../nbs/losses.pytorch.ipynb #b383a327
 @patch
 def forward(self:DistributionLoss, y, distr_args, mask=None):
-    "Negative log-likelihood of `y` under the parameters `distr_args` (both in the original space), averaged over the points that count."
+    "Negative log-likelihood of `y` under the parameters `distr_args` (both in the original space), averaged."
     w = masked_weights(y, mask, self.horizon_weight)
     y = torch.where(w > 0, y, 0.)  # 0 lies in every family's support
     nll = -self.family.distribution(distr_args).log_prob(y)
@@ -391,7 +392,7 @@ def _param_columns(params, shape):
 
 @patch
 def forecast(self:DistributionLoss, params, generator:torch.Generator|None=None):
-    "Forecast columns `[..., len(forecast_names)]`: mean, median, the other quantiles ascending, then the parameters if asked."
+    "Columns `[..., len(forecast_names)]`: mean, median, the other quantiles ascending, the parameters if asked."
     dist = self.family.distribution(params)
     mean = dist.mean.expand(dist.batch_shape)
     q = self.column_quantiles.to(mean)
