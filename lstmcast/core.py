@@ -248,10 +248,11 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
         check_frame(static_df, 'static_df', [id_col, *stat], stat, id_col, id_col)
         unknown = set(static_df[id_col]) - set(df[id_col])
         if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. {sorted(unknown, key=str)[:3]}; they are ignored")
-    mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_df does
+    mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_frame does
     df = sort_panel(df[[id_col, time_col, target_col, *temporal, *mask]], id_col, time_col)
     check_time_grid(df, self.freq, id_col, time_col)
-    dataset = TimeSeriesDataset.from_df(df, static_df if stat else None, temporal, stat, id_col, time_col, target_col)
+    dataset = TimeSeriesDataset.from_frame(df, static_df if stat else None, temporal, stat,
+                                           id_col, time_col, target_col)
     check_observed(dataset, holdout)
     dataset.times = df[time_col].to_numpy()  # the time of each row, to label forecasts made inside the data
     dataset.y_shift = dataset.y_scale = dataset.y_lambda = None
@@ -308,6 +309,7 @@ def fit(self: NeuralForecast,
         val_size: int=0, # last steps of each series kept for validation (early stopping, validation loss)
         sort_df: bool=True, # neuralforecast 1.7's; ignored: a copy sorted by id and time is always used
         use_init_models: bool=False, # neuralforecast 1.7's; every fit starts from the untrained models anyway (below)
+        verbose: bool=False, # neuralforecast 1.7's; accepted: each model's `enable_progress_bar` shows its training
         id_col: str='unique_id', # column of series identifiers
         time_col: str='ds', # column of time stamps (or integer indices)
         target_col: str='y', # column to forecast
@@ -316,7 +318,7 @@ def fit(self: NeuralForecast,
         distributed_config=None, # a `lstmcast.spark.DistributedConfig`: train in processes started by pyspark (the default for a Spark `df`)
        ):
     "Train every model on the series of `df` (pandas, polars, or Spark with `distributed_config`)."
-    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models)
+    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
     if distributed_config is not None:
         if prediction_intervals is not None:
             raise ValueError("prediction_intervals cannot be calibrated in a Spark fit: fit on pandas or polars for them")
@@ -406,15 +408,25 @@ def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFr
 
 # %% ../nbs/core.ipynb #6cb0fc97
 @patch
+def _loss_for_level(self: NeuralForecast, m, level: list):
+    "The loss whose columns give model `m`'s `level` intervals: a copy with those quantiles, or its own with them."
+    hint = "or calibrate conformal intervals with prediction_intervals=PredictionIntervals()"
+    try: return m.loss.with_quantiles(level=level)
+    except ValueError as e:                                  # quantiles fixed by training: fine if they are those
+        if {f'-{side}-{lv}' for lv in level for side in ('lo', 'hi')} <= set(m.loss.output_names): return m.loss
+        _fail(f"{m!r}: {e}; {hint}")
+
+@patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
             static_df: pd.DataFrame|None=None, # static features of `df`'s series
             futr_df: pd.DataFrame|None=None, # future exogenous values for the `h` steps after each series
             sort_df: bool=True, # neuralforecast 1.7's; ignored: the forecasts are always sorted by id then time
+            verbose: bool=False, # neuralforecast 1.7's; accepted, nothing to report
             level: list|None=None, # interval levels in (0, 100): conformal if calibrated in `fit`, else the model's distribution
            ) -> pd.DataFrame: # `id_col`, `time_col`, one column per model output; sorted by id then time
     "Forecast the `h` steps after each series with every model."
-    check_compat_flags(sort_df=sort_df)
+    check_compat_flags(sort_df=sort_df, verbose=verbose)
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = _as_list(level)                                                  # level=90 means [90]
     if level is not None and any(0 < lv < 1 for lv in level):
@@ -427,11 +439,7 @@ def predict(self: NeuralForecast,
     for m in self.models:
         conformal = level is not None and repr(m) in getattr(self, '_conformal', {})
         loss = m.loss
-        if level is not None and not conformal:
-            hint = "or calibrate conformal intervals with fit(..., prediction_intervals=PredictionIntervals())"
-            if not hasattr(loss, 'with_quantiles'): _fail(f"{m!r} has no intervals to give: train it with a DistributionLoss, {hint}")
-            try: m.loss = loss.with_quantiles(level=level)
-            except ValueError as e: _fail(f"{m!r}: {e}; {hint}")
+        if level is not None and not conformal: m.loss = self._loss_for_level(m, level)
         try: fc = m.predict(with_future).numpy()                              # [n, h, k]
         finally: names, m.loss = m.loss.output_names, loss
         series = np.repeat(np.arange(len(dataset)), self.h)
@@ -472,17 +480,21 @@ def cross_validation(self: NeuralForecast,
                      test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
                      sort_df: bool=True, # neuralforecast 1.7's; ignored, as in `fit`
                      use_init_models: bool=False, # neuralforecast 1.7's; fits start untrained anyway, as in `fit`
+                     verbose: bool=False, # neuralforecast 1.7's; accepted, as in `fit`
                      refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
                      id_col: str='unique_id', time_col: str='ds', target_col: str='y',
                      prediction_intervals=None, # a `PredictionIntervals`: conformal intervals, calibrated per fit
-                     level: list|None=None, # interval levels in (0, 100), with `prediction_intervals`
+                     level: list|None=None, # levels in (0, 100): conformal with `prediction_intervals`, else losses'
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
-    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models)
+    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
     h, level = self.h, _as_list(level)
-    if (prediction_intervals is None) != (level is None):
+    if prediction_intervals is not None and level is None:
         _fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
               "level=[...]; pass both, or neither")
+    own = [m.loss for m in self.models]                   # without conformal intervals, level asks the models' losses
+    asked = [self._loss_for_level(m, level) if level is not None and prediction_intervals is None else m.loss
+             for m in self.models]
     _check_int = lambda v, name, low: (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low) or _fail(f"{name} must be an integer >= {low}, got {v!r}")
     _check_int(step_size, 'step_size', 1)
     if test_size is None:
@@ -511,10 +523,14 @@ def cross_validation(self: NeuralForecast,
         window.times = None
         ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
         rows = (ends[:, None] - h + np.arange(h)).ravel()
-        cols = self._columns([m.predict(window).numpy() for m in self.models], dataset, np.arange(len(dataset)))
+        for m, loss in zip(self.models, asked): m.loss = loss
+        try: cols = self._columns([m.predict(window).numpy() for m in self.models], dataset, np.arange(len(dataset)))
+        finally:
+            for m, loss in zip(self.models, own): m.loss = loss
         frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
                           cols, id_col, time_col, target_col)
-        for m in self.models if level is not None else []: frame = self._conformal_columns(frame, m, level, False)
+        for m in self.models if prediction_intervals is not None else []:
+            frame = self._conformal_columns(frame, m, level, False)
         frames.append(frame)
     self.dataset, self.fitted = dataset, True
     out = pd.concat(frames, ignore_index=True)
@@ -556,6 +572,13 @@ def _model_index(model_index, n: int) -> list:
               f"got {model_index!r}")
     return [int(i) % n for i in index]
 
+def _saved_files(path) -> set:
+    "The files an earlier `save` wrote in the folder `path`, as its configuration lists them; none without one."
+    try: config = torch.load(path/_CONFIG, map_location='cpu', weights_only=False)
+    except Exception: return set()                               # no configuration, or not one `save` wrote
+    if not (isinstance(config, dict) and {'model_files', 'attributes'} <= set(config)): return set()
+    return {*config['model_files'], _CONFIG, _DATASET}
+
 @patch
 def save(self: NeuralForecast,
          path, # a folder, created if missing
@@ -567,15 +590,20 @@ def save(self: NeuralForecast,
     from pathlib import Path
     if any(getattr(m, 'fit_rank', 0) for m in self.models): return   # a distributed fit: rank 0 holds the same weights
     index, path = _model_index(model_index, len(self.models)), Path(path)
+    files = [re.sub(r'[^\w.-]', '_', repr(self.models[i])) + f'_{i}.ckpt' for i in index]
     if path.is_file() or (path.is_dir() and any(path.iterdir())):
         if not overwrite:
             raise FileExistsError(f"{str(path)!r} exists and is not empty: pass overwrite=True to replace what it "
                                   f"holds, or save to a new folder")
         if path.is_file(): path.unlink()                           # a single file, as older versions wrote
         else:
-            for f in [*path.glob('*.ckpt'), path/_CONFIG, path/_DATASET]: f.unlink(missing_ok=True)
+            own = _saved_files(path)
+            foreign = [f for f in [*files, _CONFIG, _DATASET] if (path/f).exists() and f not in own]
+            if foreign: raise FileExistsError(f"{str(path)!r} holds {foreign}, which no earlier save wrote: "
+                                              f"overwrite=True replaces only save's own files; "
+                                              f"move them, or save to a new folder")
+            for f in own: (path/f).unlink(missing_ok=True)
     path.mkdir(parents=True, exist_ok=True)
-    files = [re.sub(r'[^\w.-]', '_', repr(self.models[i])) + f'_{i}.ckpt' for i in index]
     for i, f in zip(index, files): torch.save(self.models[i], path/f)
     attributes = {k: v for k, v in self.__dict__.items() if k not in ('models', 'dataset')}
     kept = {repr(self.models[i]) for i in index}
@@ -658,7 +686,8 @@ def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col,
                                id_col=id_col, time_col=time_col, target_col=target_col)
     n = len(self.dataset)
     for m in self.models:
-        point = f'{m!r}' if '' in m.loss.output_names else f'{m!r}-median'
+        names = m.loss.output_names                                       # the point column, else the median
+        point = f'{m!r}' + next((s for s in ('', '-median') if s in names), names[0])
         errors = (cv[target_col] - cv[point]).to_numpy().reshape(n, intervals.n_windows, self.h)  # cv is sorted by id, cutoff, ds
         self._conformal[repr(m)] = (intervals.method, errors, point)
 
@@ -671,11 +700,15 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
     out = out.drop(columns=own)
     e = np.moveaxis(errors, 1, -1)                                          # [n, h, windows]
     centre = out[point].to_numpy().reshape(e.shape[:2])
-    for lv in sorted(level, reverse=True):
-        _check_level(lv)
-        if method == 'conformal_error': lo = hi = conformal_quantile(np.abs(e), lv / 100)
-        else: lo, hi = conformal_quantile(-e, (1 + lv / 100) / 2), conformal_quantile(e, (1 + lv / 100) / 2)
-        out[f'{m!r}-lo-{lv:g}'], out[f'{m!r}-hi-{lv:g}'] = (centre - lo).ravel(), (centre + hi).ravel()
+    spelled = {}                                   # each level once, spelled as given (`80` names `-lo-80`)
+    for lv in level: _check_level(lv); spelled.setdefault(float(lv), lv)
+    bounds = {}
+    for v, lv in sorted(spelled.items()):
+        if method == 'conformal_error': lo = hi = conformal_quantile(np.abs(e), v / 100)
+        else: lo, hi = conformal_quantile(-e, (1 + v / 100) / 2), conformal_quantile(e, (1 + v / 100) / 2)
+        bounds[lv] = (centre - lo).ravel(), (centre + hi).ravel()
+    for lv in reversed(bounds): out[f'{m!r}-lo-{lv}'] = bounds[lv][0]   # neuralforecast's order: lo-90, lo-80,
+    for lv in bounds: out[f'{m!r}-hi-{lv}'] = bounds[lv][1]             # hi-80, hi-90
     return out
 
 def _check_level(lv):

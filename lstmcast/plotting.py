@@ -29,14 +29,18 @@ def forecast_columns(columns, # columns of a forecast frame
     lines = {}
     for m in models:
         base = m[:-len('-median')] if m.endswith('-median') else m
-        have = sorted({float(g['level']) for c in columns if (g := _re_interval.match(c)) and g['model'] == base})
+        bounds = {}                                   # level value -> {'lo': column, 'hi': column}
+        for c in columns:
+            if (g := _re_interval.match(c)) and g['model'] == base:
+                bounds.setdefault(float(g['level']), {})[g['side']] = c
         lines[m] = {}
         for lv in level or []:
-            lo, hi = f'{base}-lo-{lv}', f'{base}-hi-{lv}'
-            if lo not in columns or hi not in columns:
+            pair = bounds.get(float(lv), {})
+            if len(pair) < 2:
+                lo, hi = f'{base}-lo-{lv}', f'{base}-hi-{lv}'
                 raise ValueError(f"forecasts_df has no interval columns {lo!r}/{hi!r} for level={lv}; "
-                                 f"the levels of {base!r} in it are {[f'{x:g}' for x in have]}")
-            lines[m][lv] = (lo, hi)
+                                 f"the levels of {base!r} in it are {[f'{x:g}' for x in sorted(bounds)]}")
+            lines[m][lv] = (pair['lo'], pair['hi'])
     return lines
 
 # %% ../nbs/plotting.ipynb #bd4c0d8e

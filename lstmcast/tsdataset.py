@@ -64,7 +64,7 @@ def _static_block(static_df, uids, id_col, static_cols):
 
 # %% ../nbs/tsdataset.ipynb #d5b4b038
 @classmethod
-def _from_df(cls: TimeSeriesDataset,
+def _from_frame(cls: TimeSeriesDataset,
              df: pd.DataFrame, # long frame: one row per series and time step
              static_df: Optional[pd.DataFrame]=None, # one row per series
              temporal_cols: Optional[Sequence[str]]=None, # exogenous columns to keep (default: all the others)
@@ -89,6 +89,22 @@ def _from_df(cls: TimeSeriesDataset,
     static, static_cols = _static_block(static_df, uids, id_col, static_cols)
     return cls(torch.from_numpy(values), [target_col, *temporal_cols, 'available_mask'], indptr,
                static, static_cols, uids, last_dates)
+
+TimeSeriesDataset.from_frame = _from_frame
+
+# %% ../nbs/tsdataset.ipynb #51a1f000
+@classmethod
+def _from_df(cls: TimeSeriesDataset,
+             df: pd.DataFrame, # long frame: one row per series and time step
+             static_df: Optional[pd.DataFrame]=None, # one row per series: the id and static columns
+             sort_df: bool=False, # neuralforecast 1.7's; the frame is always sorted on a copy
+             id_col: str='unique_id', time_col: str='ds', target_col: str='y',
+            ) -> tuple: # (dataset, series ids, last time stamp of each series, time stamp of each row)
+    "neuralforecast 1.7's `from_df`: the dataset of `df` (see `from_frame`), with its ids and time stamps."
+    if not isinstance(sort_df, (bool, np.bool_)): raise TypeError(f"sort_df must be True or False, got {sort_df!r}")
+    dataset = cls.from_frame(df, static_df, id_col=id_col, time_col=time_col, target_col=target_col)
+    times = sort_panel(df[[id_col, time_col]], id_col, time_col)[time_col].to_numpy()
+    return dataset, dataset.uids, dataset.last_dates, times
 
 TimeSeriesDataset.from_df = _from_df
 

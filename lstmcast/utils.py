@@ -62,8 +62,8 @@ AirPassengersPanel = pd.concat([
 # %% ../nbs/utils.ipynb #630b2e7c
 AirPassengersStatic = pd.DataFrame({
     'unique_id': ['Airline1', 'Airline2'],
-    'airline1': [1.0, 0.0],
-    'airline2': [0.0, 1.0],
+    'airline1': [0, 1],
+    'airline2': [1, 0],
 })
 
 # %% ../nbs/utils.ipynb #ca07dc2e

@@ -364,9 +364,10 @@ def _loss_value(self: BaseRecurrent, loss_fn, params, w, original: bool=False):
     if loss_fn.is_distribution_output: return loss_fn(w['y'], original, w['mask'])
     if self.implicit_quantiles: return loss_fn(w['y'], original, w['mask'], **extra)   # the median pass, as a point
     if loss_fn is self.loss: return loss_fn(w['y'], original, w['mask'], **extra)      # `original`: its own outputs
-    cols = self.loss.forecast(original)                                   # [..., len(output_names)]
+    cols = self.loss.forecast(original)                                   # [..., len(forecast_names)]
     if loss_fn.outputsize_multiplier > 1: return loss_fn(w['y'], cols, w['mask'])   # same quantiles: check_loss_pair
-    point = self.loss.output_names.index('-median' if '-median' in self.loss.output_names else '')
+    names = self.loss.forecast_names                                      # the median, else the point column
+    point = names.index('-median') if '-median' in names else names.index('') if '' in names else 0
     return loss_fn(w['y'], cols[..., point], w['mask'], **extra)
 
 # %% ../../nbs/common.base_recurrent.ipynb #ea6944a2
@@ -619,7 +620,8 @@ def predict(self: BaseRecurrent,
         w = self._windows(temporal, static, last_only=True)               # whatever the other series of the batch
         w['last_only'] = True                                      # a model may decode the last origin only
         params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
-        out.append(self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1]).cpu())
+        cols = self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1])
+        out.append(self.loss.output_columns(cols).cpu())                 # the user's columns, in their order
     self.train(was_training)
     return torch.cat(out)
 
@@ -678,8 +680,8 @@ def predict_insample(self: BaseRecurrent,
         bi, pos = torch.nonzero((r >= 0) & (r <= last) & ((last - r) % step_size == 0), as_tuple=True)
         if not len(bi): continue
         static = None if b['static'] is None else b['static'].to(self.device)
-        out.append(self._origin_forecasts(b['temporal'].to(self.device), static, bi.to(self.device),
-                                          pos.to(self.device), gen).cpu())
+        cols = self._origin_forecasts(b['temporal'].to(self.device), static, bi.to(self.device), pos.to(self.device), gen)
+        out.append(self.loss.output_columns(cols).cpu())                 # the user's columns, in their order
         rows.append(dataset.indptr[idx][bi.numpy()] + r[bi, pos].numpy())
     self.train(was_training)
     _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"

@@ -56,25 +56,32 @@ def _check_shape(params, shape):
         raise ValueError(f'params have shape {tuple(params.shape)}, expected {tuple(shape)}')
 
 # %% ../../nbs/losses.pytorch.ipynb #274cda59
+def _output_columns(self, cols:torch.Tensor, # `loss.forecast(...)`: `[..., len(loss.forecast_names)]`
+                   ) -> torch.Tensor: # `[..., len(loss.output_names)]`
+    "The forecast columns the user sees, in the order of `output_names`."
+    if self.output_names == self.forecast_names: return cols
+    return cols[..., [self.forecast_names.index(n) for n in self.output_names]]
+
 class BasePointLoss(nn.Module):
     "Base of the losses with one output per horizon step; a subclass defines `error(y, y_hat)` per point."
     outputsize_multiplier = 1
     is_distribution_output = False
     is_train_loss = True
-    extra_inputs = ()  # keyword inputs needed beyond (y, params, mask)
+    extra_inputs = ()  # keyword inputs needed beyond (y, y_hat, mask)
     def __init__(self, horizon_weight=None): # weights of the horizon steps (last axis of `y`); None weighs all equally
         super().__init__()
-        self.output_names = ['']
+        self.output_names = self.forecast_names = ['']
         self.register_buffer('horizon_weight', _horizon_weight(horizon_weight), persistent=False)
     def domain_map(self, raw): return raw.squeeze(-1)  # [..., 1] -> [...]
     def inverse_scale(self, params, loc=0., scale=1.): return params * scale + loc
     def forecast(self, params, generator=None): return params.unsqueeze(-1)
+    output_columns = _output_columns
     def error(self, y, y_hat): raise NotImplementedError
-    def forward(self, y, params, mask=None):
-        _check_shape(params, y.shape)
+    def forward(self, y, y_hat, mask=None):
+        _check_shape(y_hat, y.shape)
         w = masked_weights(y, mask, self.horizon_weight)
         y = torch.where(w > 0, y, 0.)  # finite stand-in for padded targets keeps gradients finite
-        return weighted_mean(self.error(y, params), w)
+        return weighted_mean(self.error(y, y_hat), w)
 
 # %% ../../nbs/losses.pytorch.ipynb #d7cd5e64
 class MAE(BasePointLoss):
@@ -88,17 +95,17 @@ class MSE(BasePointLoss):
 
 class RMSE(MSE):
     "Root mean squared error `sqrt(mean (y - y_hat)^2)`; minimised by the mean."
-    def forward(self, y, params, mask=None):
-        mse = super().forward(y, params, mask)
+    def forward(self, y, y_hat, mask=None):
+        mse = super().forward(y, y_hat, mask)
         return torch.where(mse > 0, torch.where(mse > 0, mse, 1.).sqrt(), 0.)  # no infinite slope at 0
 
 # %% ../../nbs/losses.pytorch.ipynb #b2ef9fb6
 class MAPE(BasePointLoss):
     "Mean absolute percentage error `mean |y - y_hat|/|y|` (a fraction) over the points where `y != 0`."
     def error(self, y, y_hat): return (y - y_hat).abs() / torch.where(y == 0, 1., y.abs())
-    def forward(self, y, params, mask=None):
+    def forward(self, y, y_hat, mask=None):
         nonzero = (y != 0).to(y.dtype)
-        return super().forward(y, params, nonzero if mask is None else mask * nonzero)
+        return super().forward(y, y_hat, nonzero if mask is None else mask * nonzero)
 
 class SMAPE(BasePointLoss):
     "Symmetric mean absolute percentage error `mean 2|y - y_hat|/(|y| + |y_hat|)`, in [0, 2]; 0/0 counts as 0."
@@ -128,24 +135,24 @@ class MASE(BasePointLoss):
         super().__init__(horizon_weight)
         if int(seasonality) != seasonality or seasonality < 1: raise ValueError(f'seasonality must be a positive integer, got {seasonality}')
         self.seasonality = int(seasonality)
-    def forward(self, y, params, mask=None, y_insample=None, insample_mask=None):
-        if y_insample is None: raise ValueError('MASE needs the history: call it as loss(y, params, mask, y_insample=...)')
+    def forward(self, y, y_hat, mask=None, y_insample=None, insample_mask=None):
+        if y_insample is None: raise ValueError('MASE needs the history: call it as loss(y, y_hat, mask, y_insample=...)')
         scale = seasonal_naive_mae(y_insample, self.seasonality, insample_mask)
         self._scale = scale.reshape(*scale.shape, *[1] * (y.dim() - scale.dim()))
-        return super().forward(y, params, mask)
+        return super().forward(y, y_hat, mask)
     def error(self, y, y_hat): return (y - y_hat).abs() / self._scale
 
 # %% ../../nbs/losses.pytorch.ipynb #9db0a59d
 class relMSE(BasePointLoss):
     "Relative MSE: the MSE of the forecast over the MSE of a benchmark forecast `y_benchmark` of the same points."
     extra_inputs = ('y_benchmark',)
-    def forward(self, y, params, mask=None, y_benchmark=None):
-        if y_benchmark is None: raise ValueError('relMSE needs the benchmark forecasts: call it as loss(y, params, mask, y_benchmark=...)')
-        _check_shape(params, y.shape); _check_shape(y_benchmark, y.shape)
+    def forward(self, y, y_hat, mask=None, y_benchmark=None):
+        if y_benchmark is None: raise ValueError('relMSE needs the benchmark forecasts: call it as loss(y, y_hat, mask, y_benchmark=...)')
+        _check_shape(y_hat, y.shape); _check_shape(y_benchmark, y.shape)
         w = masked_weights(y, mask, self.horizon_weight)
         y = torch.where(w > 0, y, 0.)
         den = weighted_mean((y - y_benchmark) ** 2, w)
-        return weighted_mean((y - params) ** 2, w) / torch.where(den > 0, den, 1.)
+        return weighted_mean((y - y_hat) ** 2, w) / torch.where(den > 0, den, 1.)
 
 # %% ../../nbs/losses.pytorch.ipynb #f86f21b3
 def _huber(e, delta):
@@ -189,30 +196,38 @@ def huber_pinball_loss(y, y_hat, q, delta:float=1.0):
     return torch.where(e >= 0, q, 1 - q) * _huber(e, delta)
 
 # %% ../../nbs/losses.pytorch.ipynb #9bd52c3e
-def _quantile_name(q): return '-median' if q == 0.5 else f'-ql{q:g}'
-
 def _as_list(x):
     "A single number as a one-element list (`level=90`); lists, tuples, arrays and None as they are."
     return [x] if isinstance(x, (int, float)) or (hasattr(x, 'ndim') and x.ndim == 0) else x
 
+def _quantile_name(q:float) -> str:
+    "The column of an explicit quantile, by the interval it bounds: 0.1 is `-lo-80.0`, 0.9 `-hi-80.0`, 0.5 `-median`."
+    if q == 0.5: return '-median'
+    return f"-{'lo' if q < 0.5 else 'hi'}-{round(100 - 200 * min(q, 1 - q), 2)}"
+
 def _check_quantiles(quantiles):
+    "Explicit quantiles as floats in (0, 1), in the order given, each once."
     quantiles = _as_list(quantiles)
-    qs = sorted({float(q) for q in quantiles})
+    qs = list(dict.fromkeys(float(q) for q in quantiles))
     if not qs or not all(0 < q < 1 for q in qs): raise ValueError(f'quantiles must be in (0, 1), got {list(quantiles)}')
     return qs
 
 def quantile_outputs(level:list|None=None, # prediction-interval levels in (0, 100), e.g. [80, 90]
                      quantiles:list|None=None, # explicit quantiles in (0, 1); replace `level`
-                    ) -> tuple: # (ascending quantiles, column names)
-    "Sorted quantiles and their column names, from `level` (with the median) or from explicit `quantiles`."
-    level = _as_list(level)
+                    ) -> tuple: # (ascending quantiles, their names, the output names in neuralforecast's order)
+    "Quantiles and column names from `level` (with the median) or from explicit `quantiles`."
     if quantiles is not None:
-        qs = _check_quantiles(quantiles)
-        return qs, [_quantile_name(q) for q in qs]
-    lv = sorted({float(l) for l in (level or [])})
-    if not all(0 < l < 100 for l in lv): raise ValueError(f'level values must be in (0, 100), got {list(level)}')
-    qs = [0.5 - l / 200 for l in reversed(lv)] + [0.5] + [0.5 + l / 200 for l in lv]
-    return qs, [f'-lo-{l:g}' for l in reversed(lv)] + ['-median'] + [f'-hi-{l:g}' for l in lv]
+        given = _check_quantiles(quantiles)
+        qs = sorted(given)
+        return qs, [_quantile_name(q) for q in qs], [_quantile_name(q) for q in given]
+    spelled = {}                                           # value -> the level as given, which names its columns
+    for lv in _as_list(level) or []: spelled.setdefault(float(lv), lv)
+    if not all(0 < lv < 100 for lv in spelled):
+        raise ValueError(f'level values must be in (0, 100), got {list(_as_list(level))}')
+    lv = sorted(spelled.items())
+    qs = [0.5 - v / 200 for v, _ in reversed(lv)] + [0.5] + [0.5 + v / 200 for v, _ in lv]
+    lo, hi = [f'-lo-{s}' for _, s in reversed(lv)], [f'-hi-{s}' for _, s in lv]
+    return qs, lo + ['-median'] + hi, ['-median'] + lo + hi
 
 # %% ../../nbs/losses.pytorch.ipynb #bc095b94
 class QuantileLoss(BasePointLoss):
@@ -221,7 +236,7 @@ class QuantileLoss(BasePointLoss):
                  horizon_weight=None): # weights of the horizon steps; None weighs all equally
         super().__init__(horizon_weight)
         self.q = _check_quantiles([q])[0]
-        self.output_names = [_quantile_name(self.q)]
+        self.output_names = self.forecast_names = [f'_ql{self.q}']
         self.register_buffer('quantiles', torch.tensor([self.q]), persistent=False)
     def error(self, y, y_hat): return pinball_loss(y, y_hat, self.q)
 
@@ -233,7 +248,7 @@ class BaseMultiQuantileLoss(nn.Module):
     extra_inputs = ()
     def __init__(self, level=[80, 90], quantiles=None, horizon_weight=None):
         super().__init__()
-        qs, self.output_names = quantile_outputs(level, quantiles)
+        qs, self.forecast_names, self.output_names = quantile_outputs(level, quantiles)
         self.outputsize_multiplier = len(qs)
         self.register_buffer('quantiles', torch.tensor(qs), persistent=False)
         self.register_buffer('horizon_weight', _horizon_weight(horizon_weight), persistent=False)
@@ -241,12 +256,13 @@ class BaseMultiQuantileLoss(nn.Module):
     def inverse_scale(self, params, loc=0., scale=1.):
         return params * torch.as_tensor(scale).unsqueeze(-1) + torch.as_tensor(loc).unsqueeze(-1)
     def forecast(self, params, generator=None): return params.sort(-1).values  # uncross quantiles
+    output_columns = _output_columns
     def error(self, y, y_hat): raise NotImplementedError  # y [..., 1], y_hat [..., Q] -> [..., Q]
-    def forward(self, y, params, mask=None):
-        _check_shape(params, (*y.shape, self.outputsize_multiplier))
+    def forward(self, y, y_hat, mask=None):
+        _check_shape(y_hat, (*y.shape, self.outputsize_multiplier))
         w = masked_weights(y, mask, self.horizon_weight)
         y = torch.where(w > 0, y, 0.)
-        return weighted_mean(self.error(y.unsqueeze(-1), params).mean(-1), w)
+        return weighted_mean(self.error(y.unsqueeze(-1), y_hat).mean(-1), w)
 
 # %% ../../nbs/losses.pytorch.ipynb #81603c23
 class MQLoss(BaseMultiQuantileLoss):
@@ -265,7 +281,7 @@ class HuberQLoss(BasePointLoss):
                  horizon_weight=None): # weights of the horizon steps; None weighs all equally
         super().__init__(horizon_weight)
         self.q, self.delta = _check_quantiles([q])[0], _positive('delta', delta)
-        self.output_names = [_quantile_name(self.q)]
+        self.output_names = self.forecast_names = [f'_ql{self.q}']
         self.register_buffer('quantiles', torch.tensor([self.q]), persistent=False)
     def error(self, y, y_hat): return huber_pinball_loss(y, y_hat, self.q, self.delta)
 
@@ -317,23 +333,26 @@ class DistributionLoss(nn.Module):
         self.register_buffer('horizon_weight', _horizon_weight(horizon_weight), persistent=False)
         self._set_quantiles(level, quantiles)
     def _set_quantiles(self, level, quantiles):
-        "Set `quantiles`, `column_quantiles` (the median, then the others ascending) and `output_names`."
-        qs, names = quantile_outputs(level, quantiles)
+        "Set `quantiles`, `column_quantiles` (the median, then the others ascending) and the column names."
+        qs, names, shown = quantile_outputs(level, quantiles)
         others = [(q, n) for q, n in zip(qs, names) if q != 0.5]
         dev = self.quantiles.device if 'quantiles' in self._buffers else None
         self.register_buffer('quantiles', torch.tensor(sorted({0.5, *qs}), device=dev), persistent=False)
         self.register_buffer('column_quantiles', torch.tensor([0.5] + [q for q, _ in others], device=dev), persistent=False)
-        self.output_names = ['', '-median'] + [n for _, n in others] + (list(self.family.param_names) if self.return_params else [])
+        params = list(self.family.param_names) if self.return_params else []
+        self.forecast_names = ['', '-median'] + [n for _, n in others] + params
+        self.output_names = [''] + shown + params
     def domain_map(self, raw): return self.family.domain_map(raw)
     def inverse_scale(self, params, loc=0., scale=1.): return self.family.inverse_scale(params, loc, scale)
+    output_columns = _output_columns
 
 # %% ../../nbs/losses.pytorch.ipynb #b383a327
 @patch
-def forward(self:DistributionLoss, y, params, mask=None):
-    "Negative log-likelihood of `y` under `params` (both in the original space), averaged over the points that count."
+def forward(self:DistributionLoss, y, distr_args, mask=None):
+    "Negative log-likelihood of `y` under the parameters `distr_args` (both in the original space), averaged."
     w = masked_weights(y, mask, self.horizon_weight)
     y = torch.where(w > 0, y, 0.)  # 0 lies in every family's support
-    nll = -self.family.distribution(params).log_prob(y)
+    nll = -self.family.distribution(distr_args).log_prob(y)
     _check_shape(nll, y.shape)
     return weighted_mean(nll, w)
 
@@ -373,7 +392,7 @@ def _param_columns(params, shape):
 
 @patch
 def forecast(self:DistributionLoss, params, generator:torch.Generator|None=None):
-    "Forecast columns `[..., len(output_names)]`: mean, median, the other quantiles ascending, then the parameters if asked."
+    "Columns `[..., len(forecast_names)]`: mean, median, the other quantiles ascending, the parameters if asked."
     dist = self.family.distribution(params)
     mean = dist.mean.expand(dist.batch_shape)
     q = self.column_quantiles.to(mean)
@@ -554,7 +573,7 @@ class IQLoss(BasePointLoss):
     "Implicit quantile loss: the pinball loss at the quantile `q` the network was given, drawn at random in training."
     extra_inputs = ('q',)
     def __init__(self, level:list|None=None, # predict-time interval levels in (0, 100); the median is added
-                 quantiles:list|None=None, # predict-time quantiles in (0, 1); replace `level`; neither: the median alone
+                 quantiles:list|None=None, # predict-time quantiles in (0, 1); replace `level`; neither: the median, `_ql0.5`
                  concentration0:float=1.0, # training quantiles ~ Beta(concentration1, concentration0); 1 and 1: uniform
                  concentration1:float=1.0, # see `concentration0`; larger values put more quantiles near 1
                  cos_embedding_dim:int=64, # size of the quantile's features, the network's extra input
@@ -565,7 +584,8 @@ class IQLoss(BasePointLoss):
         self.cos_embedding_dim = int(cos_embedding_dim)
         self._set_quantiles(level, quantiles)
     def _set_quantiles(self, level, quantiles):
-        qs, self.output_names = quantile_outputs(level, quantiles)
+        qs, self.forecast_names, self.output_names = quantile_outputs(level, quantiles)
+        if level is None and quantiles is None: self.forecast_names = self.output_names = ['_ql0.5']
         dev = self.quantiles.device if 'quantiles' in self._buffers else None
         self.register_buffer('quantiles', torch.tensor(qs, device=dev), persistent=False)
     def training_quantiles(self, shape, generator:torch.Generator|None=None) -> torch.Tensor:
@@ -575,16 +595,21 @@ class IQLoss(BasePointLoss):
         beta = D.Beta(torch.full(shape, self.concentration1, device=dev), torch.full(shape, self.concentration0, device=dev))
         return sample_with_generator(beta, 1, generator)[..., 0].clamp(_EPS, 1 - _EPS)
     def quantile_features(self, q): return cosine_embedding(q, self.cos_embedding_dim)
-    def forward(self, y, params, mask=None, q=None):
-        if q is None: raise ValueError('IQLoss needs the quantile each forecast was made for: call it as loss(y, params, mask, q=...); '
+    def update_quantile(self, q:float=0.5): # the quantile the next forecasts are for, in (0, 1)
+        "Forecast the single quantile `q` from now on, in the column `_ql{q}` (neuralforecast's way)."
+        q = _check_quantiles([q])[0]
+        self._set_quantiles(None, [q])
+        self.forecast_names = self.output_names = [f'_ql{q}']
+    def forward(self, y, y_hat, mask=None, q=None):
+        if q is None: raise ValueError('IQLoss needs the quantile each forecast was made for: call it as loss(y, y_hat, mask, q=...); '
                                        'the model draws q with loss.training_quantiles and gives the network loss.quantile_features(q)')
-        _check_shape(params, y.shape)
+        _check_shape(y_hat, y.shape)
         w = masked_weights(y, mask, self.horizon_weight)
         y = torch.where(w > 0, y, 0.)
-        return weighted_mean(pinball_loss(y, params, torch.as_tensor(q).to(y)), w)
+        return weighted_mean(pinball_loss(y, y_hat, torch.as_tensor(q).to(y)), w)
     def forecast(self, params, generator=None):
         "Columns from the stacked passes `[..., Q]`, one per quantile of `self.quantiles`, sorted (uncrossed)."
-        if params.shape[-1] != len(self.output_names):
+        if params.shape[-1] != len(self.quantiles):
             raise ValueError(f'IQLoss.forecast takes one pass per quantile of {self.quantiles.tolist()} stacked on the last axis; got shape {tuple(params.shape)}')
         return params.sort(-1).values
 
@@ -634,11 +659,11 @@ class sCRPS(BaseMultiQuantileLoss):
                  horizon_weight=None): # weights of the horizon steps; None weighs all equally
         super().__init__(level, quantiles, horizon_weight)
     def error(self, y, y_hat): return pinball_loss(y, y_hat, self.quantiles.to(y_hat))
-    def forward(self, y, params, mask=None):
-        _check_shape(params, (*y.shape, self.outputsize_multiplier))
+    def forward(self, y, y_hat, mask=None):
+        _check_shape(y_hat, (*y.shape, self.outputsize_multiplier))
         w = masked_weights(y, mask, self.horizon_weight)
         y = torch.where(w > 0, y, 0.)
-        num, den = (w * self.error(y.unsqueeze(-1), params).mean(-1)).sum(), (w * y.abs()).sum()
+        num, den = (w * self.error(y.unsqueeze(-1), y_hat).mean(-1)).sum(), (w * y.abs()).sum()
         return 2 * num / torch.where(den > 0, den, 1.)
 
 # %% ../../nbs/losses.pytorch.ipynb #dd19e53a
@@ -661,7 +686,7 @@ def _refuse(msg): raise ValueError(msg)
 
 def _check_inputs(loss, role, model_inputs):
     missing = [x for x in loss.extra_inputs if x not in model_inputs]
-    if missing: _refuse(f"{_name(loss)} as {role} loss needs {', '.join(missing)} besides (y, params, mask), which the model does not "
+    if missing: _refuse(f"{_name(loss)} as {role} loss needs {', '.join(missing)} besides (y, y_hat, mask), which the model does not "
                         f"pass to its losses; {'; '.join(_EXTRA_FIX.get(x, 'pass it') for x in missing)}")
 
 # %% ../../nbs/losses.pytorch.ipynb #6e5a3074
@@ -699,7 +724,7 @@ def check_loss_pair(loss, # the training loss
     _check_inputs(valid_loss, 'validation', model_inputs)
     kind, vkind, vname = _kind(loss), _kind(valid_loss), _name(valid_loss)
     if vkind == 'point':
-        if kind != 'point' and '-median' not in loss.output_names:
+        if kind != 'point' and '-median' not in loss.forecast_names:
             _refuse(f"a point valid_loss ({vname}) scores the median forecast, but {name} has no median among its quantiles {_qlist(loss)}: add 0.5 to them")
     elif kind == 'point':
         _refuse(f"{name} forecasts one column per step, and {vname} needs {'several quantiles' if vkind == 'quantiles' else 'the parameters of a distribution'}: "
