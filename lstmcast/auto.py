@@ -6,7 +6,7 @@
 __all__ = ['default_search_space', 'sample_config', 'FirstChoices', 'AutoLSTM', 'PruneCallback', 'validation_score',
            'optuna_logging']
 
-# %% ../nbs/auto.ipynb #8555896a
+# %% ../nbs/auto.ipynb #ae583fa5
 import copy
 import logging
 from contextlib import contextmanager
@@ -18,7 +18,7 @@ from fastcore.basics import patch
 from .losses.pytorch import MAE
 from .models.lstm import LSTM
 
-# %% ../nbs/auto.ipynb #7fe0629a
+# %% ../nbs/auto.ipynb #ba699486
 def default_search_space(h: int, # forecast horizon: the history per window is a multiple of it
                         ) -> dict: # `LSTM` argument -> Optuna distribution or fixed value
     "The default search space of `AutoLSTM`: the LSTM's sizes, learning rate, steps, batch, scaler and input size."
@@ -34,7 +34,7 @@ def default_search_space(h: int, # forecast horizon: the history per window is a
             'scaler_type': Choice(['robust', 'standard']),
             'val_check_steps': 50}                   # a validation loss for the pruner every 50 steps
 
-# %% ../nbs/auto.ipynb #d31ae95e
+# %% ../nbs/auto.ipynb #bfcae1df
 _OWN = ('h', 'loss', 'valid_loss')   # AutoLSTM's arguments, never sampled
 
 def sample_config(config, # a dict of fixed values and Optuna distributions, or a function of an Optuna trial
@@ -54,14 +54,14 @@ def sample_config(config, # a dict of fixed values and Optuna distributions, or 
         raise TypeError(f"config(trial) must return a dict of LSTM arguments, got {type(cfg).__name__}")
     return {k: v for k, v in cfg.items() if k not in _OWN}
 
-# %% ../nbs/auto.ipynb #799bf64e
+# %% ../nbs/auto.ipynb #14d000d0
 class FirstChoices:
     "A stand-in for an Optuna trial whose suggestions are the first choice or the lower bound: a config's fixed part."
     def suggest_categorical(self, name, choices): return choices[0]
     def suggest_int(self, name, low, high, **kwargs): return low
     def suggest_float(self, name, low, high, **kwargs): return low
 
-# %% ../nbs/auto.ipynb #9dca9a3c
+# %% ../nbs/auto.ipynb #52a0cb2c
 class AutoLSTM:
     "An `LSTM` whose hyperparameters are searched with Optuna; after `fit` it forecasts, saves and loads as one."
     def __init__(self,
@@ -108,7 +108,7 @@ class AutoLSTM:
 
     def __repr__(self): return self.alias or type(self).__name__
 
-# %% ../nbs/auto.ipynb #5a6af62b
+# %% ../nbs/auto.ipynb #9f64a6a7
 def _from_model_or_config(name):
     def get(self):
         if self.model is not None: return getattr(self.model, name)
@@ -132,7 +132,7 @@ def _delegate(self, name):
     return getattr(model, name)
 AutoLSTM.__getattr__ = _delegate
 
-# %% ../nbs/auto.ipynb #ea590de8
+# %% ../nbs/auto.ipynb #ed578922
 def PruneCallback(trial):
     "A Lightning callback that reports each validation loss to the Optuna `trial` and stops training when pruned."
     import pytorch_lightning as pl
@@ -145,7 +145,7 @@ def PruneCallback(trial):
             if self.trial.should_prune(): self.pruned, trainer.should_stop = True, True
     return _Prune()
 
-# %% ../nbs/auto.ipynb #e437b3c5
+# %% ../nbs/auto.ipynb #42e54041
 @torch.inference_mode()
 def validation_score(model, # a fitted `LSTM`, fitted with `val_size > 0`
                      dataset, # the series it was fitted on
@@ -161,7 +161,7 @@ def validation_score(model, # a fitted `LSTM`, fitted with `val_size > 0`
     model.train(was_training)
     return total / len(dataset)
 
-# %% ../nbs/auto.ipynb #67d102d8
+# %% ../nbs/auto.ipynb #651ccaa8
 @contextmanager
 def optuna_logging(verbose: bool):
     "Optuna's log at INFO (each trial) when `verbose`, else at WARNING, for the duration of a block."
@@ -173,7 +173,7 @@ def optuna_logging(verbose: bool):
 
 class _Diverged(Exception): "A trial whose training loss was not finite: failed, and the search goes on."
 
-# %% ../nbs/auto.ipynb #d8a05b53
+# %% ../nbs/auto.ipynb #ab97666b
 @patch
 def _trial_model(self: AutoLSTM, cfg: dict, callbacks=()) -> LSTM:
     "An untrained `LSTM` with the configuration `cfg` and this search's loss, devices and threads."
@@ -188,7 +188,7 @@ def _trial_model(self: AutoLSTM, cfg: dict, callbacks=()) -> LSTM:
     model.season_length = self.season_length
     return model
 
-# %% ../nbs/auto.ipynb #73d28f30
+# %% ../nbs/auto.ipynb #a803c720
 @patch
 def fit(self: AutoLSTM,
         dataset, # a `TimeSeriesDataset`, as `NeuralForecast` passes it
@@ -216,8 +216,8 @@ def fit(self: AutoLSTM,
         return score
     sampler = copy.deepcopy(self.search_alg) if self.search_alg is not None else optuna.samplers.TPESampler(seed=1)
     pruner = copy.deepcopy(self.pruner) if self.pruner is not None else optuna.pruners.MedianPruner(n_startup_trials=5)
-    study = optuna.create_study(direction='minimize', sampler=sampler, pruner=pruner)
     with optuna_logging(self.verbose):
+        study = optuna.create_study(direction='minimize', sampler=sampler, pruner=pruner)
         study.optimize(objective, n_trials=self.num_samples, callbacks=self.callbacks, catch=(_Diverged,))
     if 'model' not in best:
         raise RuntimeError(f"none of the {self.num_samples} trials of {self!r} completed (pruned or diverged): "
@@ -230,7 +230,7 @@ def fit(self: AutoLSTM,
     self.model, self.results, self.best_config = model, study, best['config']
     return self
 
-# %% ../nbs/auto.ipynb #38e2208d
+# %% ../nbs/auto.ipynb #45ef278a
 @patch
 def predict(self: AutoLSTM, dataset) -> torch.Tensor:
     "Forecast with the best model, as `LSTM.predict`."
