@@ -6,7 +6,7 @@
 __all__ = ['POINT_METRICS', 'QUANTILE_METRICS', 'INTERVAL_METRICS', 'model_columns', 'horizon_steps', 'seasonal_scale', 'pinball',
            'interval_score', 'evaluate', 'plot_horizon']
 
-# %% ../nbs/evaluation.ipynb #03ff2584
+# %% ../nbs/evaluation.ipynb #8e9a64d9
 import re
 
 import numpy as np
@@ -14,7 +14,7 @@ import pandas as pd
 
 from .plotting import _re_interval
 
-# %% ../nbs/evaluation.ipynb #fa07a28a
+# %% ../nbs/evaluation.ipynb #676738a6
 _re_quantile = re.compile(r'^(?P<model>.+)-ql(?P<q>[0-9.e-]+)$')
 
 def _quantile_of(column: str) -> tuple:
@@ -45,14 +45,14 @@ def model_columns(columns, # columns of a forecast frame
                           if {f'{m}-lo-{lv:g}', f'{m}-hi-{lv:g}'} <= set(d['quantiles'].values())}
     return models
 
-# %% ../nbs/evaluation.ipynb #a80638c0
+# %% ../nbs/evaluation.ipynb #566cb9e6
 def horizon_steps(df: pd.DataFrame, # forecasts: `id_col`, `time_col`, optionally `cutoff`
                   id_col='unique_id', time_col='ds') -> np.ndarray: # 1, 2, ... h for the rows of each window
     "The horizon step of each row: its rank in time among the rows of its series (and cutoff)."
     keys = [id_col] + (['cutoff'] if 'cutoff' in df.columns else [])
     return df.groupby(keys, sort=False)[time_col].rank(method='first').to_numpy().astype(np.int64)
 
-# %% ../nbs/evaluation.ipynb #8f7f69e0
+# %% ../nbs/evaluation.ipynb #03422194
 def seasonal_scale(df: pd.DataFrame, # forecasts: `id_col`, optionally `cutoff`
                    train_df: pd.DataFrame, # history: `id_col`, `time_col`, `target_col`
                    season: int=1, # season length in steps (1: the naive forecast)
@@ -76,7 +76,7 @@ def seasonal_scale(df: pd.DataFrame, # forecasts: `id_col`, optionally `cutoff`
     with np.errstate(divide='ignore', invalid='ignore'): scale = total / n
     return np.where(scale > 0, scale, np.nan)
 
-# %% ../nbs/evaluation.ipynb #5494b2b9
+# %% ../nbs/evaluation.ipynb #fd17ba1f
 POINT_METRICS = ('mae', 'rmse', 'smape', 'mase')
 QUANTILE_METRICS = ('scaled_crps',)
 INTERVAL_METRICS = ('coverage', 'width', 'msis')
@@ -91,7 +91,7 @@ def interval_score(y, lo, hi, level):
     alpha = 1 - level / 100
     return (hi - lo) + 2 / alpha * (np.maximum(lo - y, 0) + np.maximum(y - hi, 0))
 
-# %% ../nbs/evaluation.ipynb #2f715030
+# %% ../nbs/evaluation.ipynb #173caadc
 def _metric_rows(name: str, y, cols: dict, frame, scale) -> dict:
     "Per-row numerator and denominator of metric `name` for one model: {column name of the score: (num, den)}."
     point = frame[cols['point']].to_numpy(np.float64)
@@ -115,7 +115,7 @@ def _metric_rows(name: str, y, cols: dict, frame, scale) -> dict:
         if name == 'msis': out[f'msis-{lv:g}'] = (interval_score(y, lo, hi, lv) / scale, one)
     return out
 
-# %% ../nbs/evaluation.ipynb #582ce71b
+# %% ../nbs/evaluation.ipynb #d65f987b
 def evaluate(df: pd.DataFrame, # forecasts and actuals: `id_col`, `time_col`, `cutoff`?, `target_col`, model columns
              metrics: list|None=None, # among mae, rmse, smape, mase, scaled_crps, coverage, width, msis; None: all
              train_df: pd.DataFrame|None=None, # the history, for the seasonal scale of `mase` and `msis`
@@ -132,6 +132,7 @@ def evaluate(df: pd.DataFrame, # forecasts and actuals: `id_col`, `time_col`, `c
     if unknown: raise ValueError(f"unknown metric(s) {unknown}; use {', '.join(known)}")
     if train_df is None and {'mase', 'msis'} & set(metrics):
         raise ValueError("mase and msis are scaled by each series' history: pass train_df")
+    if by == 'unique_id': by = id_col                                  # the series, whatever their column's name
     if by not in (None, id_col, 'step', 'cutoff') or (by == 'cutoff' and 'cutoff' not in df.columns):
         raise ValueError(f"by must be {id_col!r}, 'step', 'cutoff' (for a frame with a cutoff column) or None, "
                          f"got {by!r}")
@@ -169,7 +170,7 @@ def evaluate(df: pd.DataFrame, # forecasts and actuals: `id_col`, `time_col`, `c
     out = out.rename(columns={'_key': by or '_key'}).sort_values(by or '_key', kind='stable', ignore_index=True)
     return out.drop(columns='_key') if by is None else out
 
-# %% ../nbs/evaluation.ipynb #ea69c1d4
+# %% ../nbs/evaluation.ipynb #e3f503f4
 def plot_horizon(scores: pd.DataFrame, # `evaluate(..., by='step')` output
                  error: str='mase', # the error metric of the left panel; a metric of `scores`
                  level: list|None=None, # coverage levels of the right panel; None: all in `scores`
