@@ -6,7 +6,7 @@
 __all__ = ['default_search_space', 'sample_config', 'FirstChoices', 'AutoLSTM', 'PruneCallback', 'validation_score',
            'optuna_logging']
 
-# %% ../nbs/auto.ipynb #ae583fa5
+# %% ../nbs/auto.ipynb #06e0b69b
 import copy
 import logging
 from contextlib import contextmanager
@@ -18,7 +18,7 @@ from fastcore.basics import patch
 from .losses.pytorch import MAE
 from .models.lstm import LSTM
 
-# %% ../nbs/auto.ipynb #ba699486
+# %% ../nbs/auto.ipynb #c4e7339f
 def default_search_space(h: int, # forecast horizon: the history per window is a multiple of it
                         ) -> dict: # `LSTM` argument -> Optuna distribution or fixed value
     "The default search space of `AutoLSTM`: the LSTM's sizes, learning rate, steps, batch, scaler and input size."
@@ -34,7 +34,7 @@ def default_search_space(h: int, # forecast horizon: the history per window is a
             'scaler_type': Choice(['robust', 'standard']),
             'val_check_steps': 50}                   # a validation loss for the pruner every 50 steps
 
-# %% ../nbs/auto.ipynb #bfcae1df
+# %% ../nbs/auto.ipynb #720c3201
 _OWN = ('h', 'loss', 'valid_loss')   # AutoLSTM's arguments, never sampled
 
 def sample_config(config, # a dict of fixed values and Optuna distributions, or a function of an Optuna trial
@@ -54,14 +54,14 @@ def sample_config(config, # a dict of fixed values and Optuna distributions, or 
         raise TypeError(f"config(trial) must return a dict of LSTM arguments, got {type(cfg).__name__}")
     return {k: v for k, v in cfg.items() if k not in _OWN}
 
-# %% ../nbs/auto.ipynb #14d000d0
+# %% ../nbs/auto.ipynb #82fcd2d5
 class FirstChoices:
     "A stand-in for an Optuna trial whose suggestions are the first choice or the lower bound: a config's fixed part."
     def suggest_categorical(self, name, choices): return choices[0]
     def suggest_int(self, name, low, high, **kwargs): return low
     def suggest_float(self, name, low, high, **kwargs): return low
 
-# %% ../nbs/auto.ipynb #52a0cb2c
+# %% ../nbs/auto.ipynb #f57b41a2
 class AutoLSTM:
     "An `LSTM` whose hyperparameters are searched with Optuna; after `fit` it forecasts, saves and loads as one."
     def __init__(self,
@@ -108,7 +108,7 @@ class AutoLSTM:
 
     def __repr__(self): return self.alias or type(self).__name__
 
-# %% ../nbs/auto.ipynb #9f64a6a7
+# %% ../nbs/auto.ipynb #04ca7ec9
 def _from_model_or_config(name):
     def get(self):
         if self.model is not None: return getattr(self.model, name)
@@ -132,7 +132,7 @@ def _delegate(self, name):
     return getattr(model, name)
 AutoLSTM.__getattr__ = _delegate
 
-# %% ../nbs/auto.ipynb #ed578922
+# %% ../nbs/auto.ipynb #6a05d68d
 def PruneCallback(trial):
     "A Lightning callback that reports each validation loss to the Optuna `trial` and stops training when pruned."
     import pytorch_lightning as pl
@@ -145,7 +145,7 @@ def PruneCallback(trial):
             if self.trial.should_prune(): self.pruned, trainer.should_stop = True, True
     return _Prune()
 
-# %% ../nbs/auto.ipynb #42e54041
+# %% ../nbs/auto.ipynb #ff4ead60
 @torch.inference_mode()
 def validation_score(model, # a fitted `LSTM`, fitted with `val_size > 0`
                      dataset, # the series it was fitted on
@@ -161,7 +161,7 @@ def validation_score(model, # a fitted `LSTM`, fitted with `val_size > 0`
     model.train(was_training)
     return total / len(dataset)
 
-# %% ../nbs/auto.ipynb #651ccaa8
+# %% ../nbs/auto.ipynb #20f4d3f0
 @contextmanager
 def optuna_logging(verbose: bool):
     "Optuna's log at INFO (each trial) when `verbose`, else at WARNING, for the duration of a block."
@@ -173,7 +173,7 @@ def optuna_logging(verbose: bool):
 
 class _Diverged(Exception): "A trial whose training loss was not finite: failed, and the search goes on."
 
-# %% ../nbs/auto.ipynb #ab97666b
+# %% ../nbs/auto.ipynb #7def3d29
 @patch
 def _trial_model(self: AutoLSTM, cfg: dict, callbacks=()) -> LSTM:
     "An untrained `LSTM` with the configuration `cfg` and this search's loss, devices and threads."
@@ -188,7 +188,7 @@ def _trial_model(self: AutoLSTM, cfg: dict, callbacks=()) -> LSTM:
     model.season_length = self.season_length
     return model
 
-# %% ../nbs/auto.ipynb #a803c720
+# %% ../nbs/auto.ipynb #85a9fcfe
 @patch
 def fit(self: AutoLSTM,
         dataset, # a `TimeSeriesDataset`, as `NeuralForecast` passes it
@@ -230,7 +230,7 @@ def fit(self: AutoLSTM,
     self.model, self.results, self.best_config = model, study, best['config']
     return self
 
-# %% ../nbs/auto.ipynb #45ef278a
+# %% ../nbs/auto.ipynb #1eaf8653
 @patch
 def predict(self: AutoLSTM, dataset) -> torch.Tensor:
     "Forecast with the best model, as `LSTM.predict`."
