@@ -6,7 +6,7 @@
 __all__ = ['POINT_METRICS', 'QUANTILE_METRICS', 'INTERVAL_METRICS', 'model_columns', 'horizon_steps', 'seasonal_scale', 'pinball',
            'interval_score', 'evaluate', 'plot_horizon']
 
-# %% ../nbs/evaluation.ipynb #8e9a64d9
+# %% ../nbs/evaluation.ipynb #8f0b9176
 import re
 
 import numpy as np
@@ -14,7 +14,7 @@ import pandas as pd
 
 from .plotting import _re_interval
 
-# %% ../nbs/evaluation.ipynb #676738a6
+# %% ../nbs/evaluation.ipynb #d2ab3c30
 _re_quantile = re.compile(r'^(?P<model>.+)-ql(?P<q>[0-9.e-]+)$')
 
 def _quantile_of(column: str) -> tuple:
@@ -45,14 +45,14 @@ def model_columns(columns, # columns of a forecast frame
                           if {f'{m}-lo-{lv:g}', f'{m}-hi-{lv:g}'} <= set(d['quantiles'].values())}
     return models
 
-# %% ../nbs/evaluation.ipynb #566cb9e6
+# %% ../nbs/evaluation.ipynb #85bb7caa
 def horizon_steps(df: pd.DataFrame, # forecasts: `id_col`, `time_col`, optionally `cutoff`
                   id_col='unique_id', time_col='ds') -> np.ndarray: # 1, 2, ... h for the rows of each window
     "The horizon step of each row: its rank in time among the rows of its series (and cutoff)."
     keys = [id_col] + (['cutoff'] if 'cutoff' in df.columns else [])
     return df.groupby(keys, sort=False)[time_col].rank(method='first').to_numpy().astype(np.int64)
 
-# %% ../nbs/evaluation.ipynb #03422194
+# %% ../nbs/evaluation.ipynb #7fd428b0
 def seasonal_scale(df: pd.DataFrame, # forecasts: `id_col`, optionally `cutoff`
                    train_df: pd.DataFrame, # history: `id_col`, `time_col`, `target_col`
                    season: int=1, # season length in steps (1: the naive forecast)
@@ -76,7 +76,7 @@ def seasonal_scale(df: pd.DataFrame, # forecasts: `id_col`, optionally `cutoff`
     with np.errstate(divide='ignore', invalid='ignore'): scale = total / n
     return np.where(scale > 0, scale, np.nan)
 
-# %% ../nbs/evaluation.ipynb #fd17ba1f
+# %% ../nbs/evaluation.ipynb #b7a6f702
 POINT_METRICS = ('mae', 'rmse', 'smape', 'mase')
 QUANTILE_METRICS = ('scaled_crps',)
 INTERVAL_METRICS = ('coverage', 'width', 'msis')
@@ -91,7 +91,7 @@ def interval_score(y, lo, hi, level):
     alpha = 1 - level / 100
     return (hi - lo) + 2 / alpha * (np.maximum(lo - y, 0) + np.maximum(y - hi, 0))
 
-# %% ../nbs/evaluation.ipynb #173caadc
+# %% ../nbs/evaluation.ipynb #0812f4db
 def _metric_rows(name: str, y, cols: dict, frame, scale) -> dict:
     "Per-row numerator and denominator of metric `name` for one model: {column name of the score: (num, den)}."
     point = frame[cols['point']].to_numpy(np.float64)
@@ -115,7 +115,7 @@ def _metric_rows(name: str, y, cols: dict, frame, scale) -> dict:
         if name == 'msis': out[f'msis-{lv:g}'] = (interval_score(y, lo, hi, lv) / scale, one)
     return out
 
-# %% ../nbs/evaluation.ipynb #d65f987b
+# %% ../nbs/evaluation.ipynb #bef90e49
 def evaluate(df: pd.DataFrame, # forecasts and actuals: `id_col`, `time_col`, `cutoff`?, `target_col`, model columns
              metrics: list|None=None, # among mae, rmse, smape, mase, scaled_crps, coverage, width, msis; None: all
              train_df: pd.DataFrame|None=None, # the history, for the seasonal scale of `mase` and `msis`
@@ -170,7 +170,7 @@ def evaluate(df: pd.DataFrame, # forecasts and actuals: `id_col`, `time_col`, `c
     out = out.rename(columns={'_key': by or '_key'}).sort_values(by or '_key', kind='stable', ignore_index=True)
     return out.drop(columns='_key') if by is None else out
 
-# %% ../nbs/evaluation.ipynb #e3f503f4
+# %% ../nbs/evaluation.ipynb #02d0908b
 def plot_horizon(scores: pd.DataFrame, # `evaluate(..., by='step')` output
                  error: str='mase', # the error metric of the left panel; a metric of `scores`
                  level: list|None=None, # coverage levels of the right panel; None: all in `scores`
@@ -196,5 +196,6 @@ def plot_horizon(scores: pd.DataFrame, # `evaluate(..., by='step')` output
         ax[1].axhline(lv / 100, linestyle='--', color='grey', linewidth=1)
     ax[1].set(xlabel='horizon step', ylabel='coverage', title='interval coverage by horizon step', ylim=(0, 1.05))
     if coverage: ax[1].legend()
+    fig.tight_layout()
     plt.close(fig)
     return fig
