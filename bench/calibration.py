@@ -28,7 +28,8 @@ REC = {'tail': [], 'test': []}
 
 
 def _hooks():
-    "Record instead of calibrating: the held-out errors in `_tail_widths`, the raw forecasts in `_calibrate`."
+    "Record instead of calibrating: the held-out errors in `_tail_check` (its correction weight kept at 1), the raw
+    forecasts in `_calibrate`."
     import torch
     from lstmcast.common._base_recurrent import BaseRecurrent, _take, pad_future
 
@@ -44,11 +45,12 @@ def _hooks():
         keep, y = held[bi, pos], w['y'][bi, pos]
         sc, k = w['scale'][bi, pos].expand(y.shape), torch.arange(self.h).expand(y.shape)
         REC['tail'].append({n: v[keep].numpy() for n, v in dict(y=y, mu=mu, sig=sig, sc=sc, k=k).items()})
+        return 1., None
 
     def cal(self, cols, loss, scale):
         REC['test'].append(dict(cols=cols.numpy().copy(), sc=scale.expand(cols.shape[:-1]).numpy().copy()))
         return cols
-    BaseRecurrent._tail_widths, BaseRecurrent._calibrate = tail, cal
+    BaseRecurrent._tail_check, BaseRecurrent._calibrate = tail, cal
 
 
 def record(name, seed, steps=1000):
