@@ -658,6 +658,19 @@ def load(cls: NeuralForecast,
     nf.dataset = _read_saved(data, map_location, what) if os.path.isfile(data) else None   # save_dataset=False
     return nf
 
+# %% ../nbs/core.ipynb #8ce2777d
+@patch
+def export(self: NeuralForecast,
+           path, # the file to write
+           format: str='torchscript', # 'torchscript' (torch alone serves it) or 'onnx' (onnxruntime)
+           model=0, # the model to export: its position in `models` or its alias
+           level: list|None=None, # interval levels of the columns, as `predict(level=...)`; None: the loss's own
+           trace_length: int|None=None, # steps of the traced example; None: the model's window, or 1024
+          ):
+    "Write a fitted model, with its scaling, to one file that forecasts without lstmcast (see `lstmcast.export`)."
+    from lstmcast.export import export_model
+    return export_model(self, path, format, model, level, trace_length)
+
 # %% ../nbs/core.ipynb #1eecf4a4
 class PredictionIntervals:
     "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
