@@ -308,7 +308,7 @@ def fit(self: NeuralForecast,
         static_df: pd.DataFrame|None=None, # one row per series: `id_col` and static columns
         val_size: int=0, # last steps of each series kept for validation (early stopping, validation loss)
         sort_df: bool=True, # neuralforecast 1.7's; ignored: a copy sorted by id and time is always used
-        use_init_models: bool=False, # neuralforecast 1.7's; every fit starts from the untrained models anyway (below)
+        use_init_models: bool=False, # True: train from fresh weights; False: a fitted model continues from its own
         verbose: bool=False, # neuralforecast 1.7's; accepted: each model's `enable_progress_bar` shows its training
         id_col: str='unique_id', # column of series identifiers
         time_col: str='ds', # column of time stamps (or integer indices)
@@ -335,7 +335,9 @@ def fit(self: NeuralForecast,
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
     self.time_dtype = df[time_col].dtype
-    for m in self.models: m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)))
+    for m in self.models:
+        go_on = not use_init_models and getattr(m, 'fitted', False) and 'reset' in inspect.signature(m.fit).parameters
+        m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)), **({'reset': False} if go_on else {}))
     self.fitted = True
     return self
 
