@@ -335,6 +335,7 @@ def fit(self: NeuralForecast,
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
     self.time_dtype = df[time_col].dtype
+    import inspect
     for m in self.models:
         go_on = not use_init_models and getattr(m, 'fitted', False) and 'reset' in inspect.signature(m.fit).parameters
         m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)), **({'reset': False} if go_on else {}))
