@@ -54,7 +54,7 @@ def main():
     tmp = Path(tempfile.mkdtemp())
     ts_model = torch.jit.load(str(nf.export(tmp/'lstm.pt')))
     names = ['y', 'futr_exog', 'stat_exog']
-    rows = {'predict (2 series, frames)': timed(lambda: nf.predict(futr_df=futr), max(20, a.repeats // 10))}
+    rows = {'predict, 2 series (frames)': timed(lambda: nf.predict(futr_df=futr), max(20, a.repeats // 10))}
     one = {k: v[:1] for k, v in arrays.items()}
     many = {k: np.ascontiguousarray(np.tile(v, (a.batch // 2,) + (1,) * (v.ndim - 1))) for k, v in arrays.items()}
     expected = fc[[c for c in fc.columns if c.startswith('LSTM')]].to_numpy().reshape(2, 12, -1)
@@ -80,7 +80,7 @@ def main():
     print(f'threads {a.threads}, load average {os.getloadavg()[0]:.1f}, torch {torch.__version__}')
     print(f"{'case':32s} {'p50 ms':>9s} {'p90 ms':>9s} {'p50 ms / series':>16s}")
     for name, (p50, p90) in rows.items():
-        n = int(name.split(', ')[1].split()[0].strip('(')) if 'series' in name else 1
+        n = int(name.split(', ')[1].split()[0])
         print(f'{name:32s} {p50:9.2f} {p90:9.2f} {p50 / n:16.3f}')
 
 
