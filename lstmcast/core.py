@@ -338,7 +338,8 @@ def fit(self: NeuralForecast,
     import inspect
     for m in self.models:
         go_on = not use_init_models and getattr(m, 'fitted', False) and 'reset' in inspect.signature(m.fit).parameters
-        m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)), **({'reset': False} if go_on else {}))
+        m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)),
+              **({'reset': False} if go_on else {}))
     self.fitted = True
     return self
 

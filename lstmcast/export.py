@@ -6,7 +6,7 @@
 __all__ = ['SERVING_FORMATS', 'META_KEY', 'SERVE_SCRIPT', 'ServedForecaster', 'serving_inputs', 'export_model',
            'serve_in_subprocess']
 
-# %% ../nbs/export.ipynb #aa626d87
+# %% ../nbs/export.ipynb #69014596
 import copy
 import json
 import warnings
@@ -24,7 +24,7 @@ from .common import _scalers
 from .common._base_recurrent import _last_origin
 from .core import NeuralForecast
 
-# %% ../nbs/export.ipynb #0a121261
+# %% ../nbs/export.ipynb #e5b964a9
 class ServedForecaster(torch.nn.Module):
     "A fitted model's `predict` on plain tensors: histories in, forecast columns `[n_series, h, k]` out."
     def __init__(self,
@@ -50,14 +50,14 @@ class ServedForecaster(torch.nn.Module):
         if 'futr_exog' in x: channels.append(x['futr_exog'].transpose(1, 2))
         channels.append(future(x['y'].isfinite().to(x['y'].dtype))[:, None])
         temporal = torch.cat(channels, 1)                                    # [n, C, T+h], as `predict` reads it
-        if self.window > 0:                                                  # the last `window` steps, padded as predict pads
+        if self.window > 0:                                        # the last `window` steps, padded as predict pads
             temporal = F.pad(temporal, (self.window + h, 0))[..., -(self.window + h):]
         w = m._windows(temporal, x.get('stat_exog'), last_only=True)
         w['origins'] = torch.tensor([-1])                                    # decode the last origin only
         params = m._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
         return m.loss.output_columns(m._calibrate(m.loss.forecast(params), m.loss, w['scale'][:, -1]))
 
-# %% ../nbs/export.ipynb #8a6ed11e
+# %% ../nbs/export.ipynb #9420f746
 def serving_inputs(nf: NeuralForecast, # a fitted `NeuralForecast`
                    df=None, # the series' history; None: the training data
                    static_df=None, # static columns of `df`'s series
@@ -88,7 +88,7 @@ def _pick(nf, model):
         raise ValueError(f"model must be a position in 0..{len(names) - 1} or an alias in {names}, got {model!r}")
     return nf.models[model]
 
-# %% ../nbs/export.ipynb #1e65be97
+# %% ../nbs/export.ipynb #00805926
 SERVING_FORMATS = ('torchscript', 'onnx')
 META_KEY = 'lstmcast.json'   # the description of inputs and columns: TorchScript's extra file, ONNX's metadata key
 
@@ -100,7 +100,7 @@ def _example_inputs(served, n: int, T: int) -> tuple:
     return tuple(1 + torch.rand(shapes[k], generator=g) for k in served.input_names)
 
 def _onnx_unfold(g, x, dim, size, step):
-    "ONNX of `Tensor.unfold` along an axis of unknown length: a gather of the windows' indices (torch's needs the length)."
+    "ONNX of `Tensor.unfold` on an axis of unknown length: a gather of the windows' indices (torch's needs it)."
     from torch.onnx import symbolic_helper as sh
     rank = sh._get_tensor_rank(x)
     dim = sh._get_const(dim, 'i', 'dim') % rank
@@ -115,7 +115,7 @@ def _onnx_unfold(g, x, dim, size, step):
     if dim == rank - 1: return out
     return g.op('Transpose', out, perm_i=[*range(dim + 1), *range(dim + 2, rank + 1), dim + 1])
 
-# %% ../nbs/export.ipynb #f023d800
+# %% ../nbs/export.ipynb #bf043a4d
 def _write(served, example, path: Path, format: str, meta: dict):
     "Trace `served` on `example` and write it to `path` in `format`, with `meta` inside."
     if format == 'torchscript':
@@ -129,13 +129,14 @@ def _write(served, example, path: Path, format: str, meta: dict):
     torch.onnx.register_custom_op_symbolic('aten::unfold', _onnx_unfold, 17)
     try:
         torch.onnx.export(served, example, str(path), dynamo=False, opset_version=17, input_names=served.input_names,
-                          output_names=['forecasts'], dynamic_axes={k: axes[k] for k in [*served.input_names, 'forecasts']})
+                          output_names=['forecasts'],
+                          dynamic_axes={k: axes[k] for k in [*served.input_names, 'forecasts']})
     finally: torch.onnx.unregister_custom_op_symbolic('aten::unfold', 17)
     graph = onnx.load(str(path))
     onnx.helper.set_model_props(graph, {META_KEY: json.dumps(meta)})
     onnx.save(graph, str(path))
 
-# %% ../nbs/export.ipynb #ec8e8553
+# %% ../nbs/export.ipynb #3a3c6071
 def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
                  path, # the file to write
                  format: str='torchscript', # 'torchscript' (torch alone serves it) or 'onnx' (onnxruntime)
@@ -147,14 +148,16 @@ def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
     if format not in SERVING_FORMATS: raise ValueError(f"format must be one of {SERVING_FORMATS}, got {format!r}")
     if not nf.fitted: raise ValueError("this NeuralForecast is not fitted yet: call fit(df) before export")
     if nf.local_scaler_type is not None:
-        raise ValueError(f"local_scaler_type={nf.local_scaler_type!r} scales each series outside the model, so an exported "
-                         "model would not see it: export a model fitted with local_scaler_type=None")
+        raise ValueError(f"local_scaler_type={nf.local_scaler_type!r} scales each series outside the model, so an "
+                         "exported model would not see it: export a model fitted with local_scaler_type=None")
     m = _pick(nf, model)
     if m.loss.is_distribution_output and not m.loss.family.has_icdf:
-        raise ValueError(f"{m!r}: the quantiles of a {m.loss.distribution} distribution are drawn by sampling, which "
-                         "is not exported; use a distribution with exact quantiles (Normal, StudentT) or a point or quantile loss")
+        raise ValueError(f"{m!r}: the quantiles of a {m.loss.distribution} distribution are drawn by sampling, "
+                         "which is not exported; use a distribution with exact quantiles (Normal, StudentT) "
+                         "or a point or quantile loss")
     if level is not None and repr(m) in getattr(nf, '_conformal', {}):
-        raise ValueError(f"{m!r}'s intervals for level= are conformal (prediction_intervals in fit), which export does not write")
+        raise ValueError(f"{m!r}'s intervals for level= are conformal (prediction_intervals in fit), "
+                         "which export does not write")
     served = ServedForecaster(m, None if level is None else nf._loss_for_level(m, list(np.atleast_1d(level))))
     T = trace_length or (served.window if served.window > 0 else 1024)
     meta = dict(lstmcast_version=lstmcast.__version__, format=format, model=repr(m), h=m.h, freq=str(nf.freq),
@@ -166,7 +169,7 @@ def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
         _write(served, _example_inputs(served, 2, T), path, format, meta)  # statistics in one piece, any batch
     return path
 
-# %% ../nbs/export.ipynb #4147e872
+# %% ../nbs/export.ipynb #cb186d80
 SERVE_SCRIPT = {'torchscript': """
 import json, sys, numpy as np, torch
 extra = {'lstmcast.json': ''}

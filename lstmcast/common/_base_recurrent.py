@@ -486,8 +486,8 @@ def fit(self: BaseRecurrent,
         ckpt_path: str|None=None, # a Lightning checkpoint of this model's fit to resume from
         reset: bool=True, # start from a fresh initialisation; False: continue from the fitted weights (fine-tuning)
        ):
-    "Train on `dataset` for `max_steps` steps from a fresh initialisation seeded with `random_seed`, or from the fitted weights."
-    _check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: fit it with reset=True")
+    "Train on `dataset` for `max_steps` steps from a fresh initialisation seeded with `random_seed`, or from the fit's."
+    _check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: use reset=True")
     _check(val_size >= 0 and test_size >= 0, f"val_size and test_size must be >= 0, got {val_size}, {test_size}")
     _check(self.early_stop_patience_steps <= 0 or val_size > 0,
            "early_stop_patience_steps needs validation data: pass val_size > 0 to fit")
@@ -507,7 +507,7 @@ def fit(self: BaseRecurrent,
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
     self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
     if self.seasonal_lags == 'auto' and reset: self.auto_season = self._auto_season(dataset, val_size + test_size)
-    _check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (another freq?): fit with reset=True")
+    _check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (freq?): fit with reset=True")
     if self.futr_exog_size != self.futr_width: self._build()   # 'auto' lags follow freq and data: wider inputs
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):
