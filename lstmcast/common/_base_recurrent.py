@@ -486,7 +486,7 @@ def fit(self: BaseRecurrent,
         ckpt_path: str|None=None, # a Lightning checkpoint of this model's fit to resume from
         reset: bool=True, # start from a fresh initialisation; False: continue from the fitted weights (fine-tuning)
        ):
-    "Train on `dataset` for `max_steps` steps from a fresh initialisation seeded with `random_seed`, or from the fit's."
+    "Train on `dataset` for `max_steps` steps, from fresh weights seeded with `random_seed` or from the fitted ones."
     _check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: use reset=True")
     _check(val_size >= 0 and test_size >= 0, f"val_size and test_size must be >= 0, got {val_size}, {test_size}")
     _check(self.early_stop_patience_steps <= 0 or val_size > 0,
