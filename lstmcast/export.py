@@ -6,7 +6,7 @@
 __all__ = ['SERVING_FORMATS', 'META_KEY', 'SERVE_SCRIPT', 'ServedForecaster', 'serving_inputs', 'export_model',
            'serve_in_subprocess']
 
-# %% ../nbs/export.ipynb #69014596
+# %% ../nbs/export.ipynb #771c5140
 import copy
 import json
 import warnings
@@ -23,8 +23,9 @@ import lstmcast
 from .common import _scalers
 from .common._base_recurrent import _last_origin
 from .core import NeuralForecast
+from .losses.pytorch import DISTRIBUTIONS
 
-# %% ../nbs/export.ipynb #e5b964a9
+# %% ../nbs/export.ipynb #664d42ca
 class ServedForecaster(torch.nn.Module):
     "A fitted model's `predict` on plain tensors: histories in, forecast columns `[n_series, h, k]` out."
     def __init__(self,
@@ -33,7 +34,7 @@ class ServedForecaster(torch.nn.Module):
                 ):
         super().__init__()
         if not getattr(model, 'fitted', False): raise ValueError(f"{model!r} is not trained yet: call fit first")
-        self.model = copy.deepcopy(model).eval()
+        self.model = copy.deepcopy(model).cpu().eval()                        # served on CPU
         if loss is not None: self.model.loss = loss
         hist, futr, stat = model.hist_exog_list, model.futr_exog_list, model.stat_exog_list
         self.model._set_columns(SimpleNamespace(temporal_cols=['y', *hist, *futr, 'available_mask'],
@@ -57,7 +58,7 @@ class ServedForecaster(torch.nn.Module):
         params = m._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
         return m.loss.output_columns(m._calibrate(m.loss.forecast(params), m.loss, w['scale'][:, -1]))
 
-# %% ../nbs/export.ipynb #9420f746
+# %% ../nbs/export.ipynb #9daa40cf
 def serving_inputs(nf: NeuralForecast, # a fitted `NeuralForecast`
                    df=None, # the series' history; None: the training data
                    static_df=None, # static columns of `df`'s series
@@ -88,7 +89,7 @@ def _pick(nf, model):
         raise ValueError(f"model must be a position in 0..{len(names) - 1} or an alias in {names}, got {model!r}")
     return nf.models[model]
 
-# %% ../nbs/export.ipynb #00805926
+# %% ../nbs/export.ipynb #7ffe885c
 SERVING_FORMATS = ('torchscript', 'onnx')
 META_KEY = 'lstmcast.json'   # the description of inputs and columns: TorchScript's extra file, ONNX's metadata key
 
@@ -115,7 +116,7 @@ def _onnx_unfold(g, x, dim, size, step):
     if dim == rank - 1: return out
     return g.op('Transpose', out, perm_i=[*range(dim + 1), *range(dim + 2, rank + 1), dim + 1])
 
-# %% ../nbs/export.ipynb #bf043a4d
+# %% ../nbs/export.ipynb #d4c026cd
 def _write(served, example, path: Path, format: str, meta: dict):
     "Trace `served` on `example` and write it to `path` in `format`, with `meta` inside."
     if format == 'torchscript':
@@ -136,7 +137,7 @@ def _write(served, example, path: Path, format: str, meta: dict):
     onnx.helper.set_model_props(graph, {META_KEY: json.dumps(meta)})
     onnx.save(graph, str(path))
 
-# %% ../nbs/export.ipynb #3a3c6071
+# %% ../nbs/export.ipynb #b99aed6f
 def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
                  path, # the file to write
                  format: str='torchscript', # 'torchscript' (torch alone serves it) or 'onnx' (onnxruntime)
@@ -152,8 +153,9 @@ def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
                          "exported model would not see it: export a model fitted with local_scaler_type=None")
     m = _pick(nf, model)
     if m.loss.is_distribution_output and not m.loss.family.has_icdf:
+        exact = [name for name, family in DISTRIBUTIONS.items() if family.has_icdf]
         raise ValueError(f"{m!r}: the quantiles of a {m.loss.distribution} distribution are drawn by sampling, "
-                         "which is not exported; use a distribution with exact quantiles (Normal, StudentT) "
+                         f"which is not exported; use a distribution with exact quantiles ({', '.join(exact)}) "
                          "or a point or quantile loss")
     if level is not None and repr(m) in getattr(nf, '_conformal', {}):
         raise ValueError(f"{m!r}'s intervals for level= are conformal (prediction_intervals in fit), "
@@ -169,7 +171,7 @@ def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
         _write(served, _example_inputs(served, 2, T), path, format, meta)  # statistics in one piece, any batch
     return path
 
-# %% ../nbs/export.ipynb #cb186d80
+# %% ../nbs/export.ipynb #eec038ea
 SERVE_SCRIPT = {'torchscript': """
 import json, sys, numpy as np, torch
 extra = {'lstmcast.json': ''}
