@@ -483,7 +483,7 @@ def cross_validation(self: NeuralForecast,
                      val_size: int=0, # steps before the first cutoff used for validation
                      test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
                      sort_df: bool=True, # neuralforecast 1.7's; ignored, as in `fit`
-                     use_init_models: bool=False, # neuralforecast 1.7's; fits start untrained anyway, as in `fit`
+                     use_init_models: bool=False, # neuralforecast 1.7's; every window trains from fresh weights
                      verbose: bool=False, # neuralforecast 1.7's; accepted, as in `fit`
                      refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
                      id_col: str='unique_id', time_col: str='ds', target_col: str='y',
