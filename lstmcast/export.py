@@ -6,7 +6,7 @@
 __all__ = ['SERVING_FORMATS', 'META_KEY', 'SERVE_SCRIPT', 'ServedForecaster', 'serving_inputs', 'export_model',
            'serve_in_subprocess']
 
-# %% ../nbs/export.ipynb #1d08776b
+# %% ../nbs/export.ipynb #12c09cf1
 import copy
 import json
 import warnings
@@ -25,7 +25,7 @@ from .common._base_recurrent import _last_origin
 from .core import NeuralForecast
 from .losses.pytorch import DISTRIBUTIONS
 
-# %% ../nbs/export.ipynb #857b00cc
+# %% ../nbs/export.ipynb #42496e14
 class ServedForecaster(torch.nn.Module):
     "A fitted model's `predict` on plain tensors: histories in, forecast columns `[n_series, h, k]` out."
     def __init__(self,
@@ -58,7 +58,7 @@ class ServedForecaster(torch.nn.Module):
         params = m._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
         return m.loss.output_columns(m._calibrate(m.loss.forecast(params), m.loss, w['scale'][:, -1]))
 
-# %% ../nbs/export.ipynb #e4de5c4f
+# %% ../nbs/export.ipynb #39a40edd
 def serving_inputs(nf: NeuralForecast, # a fitted `NeuralForecast`
                    df=None, # the series' history; None: the training data
                    static_df=None, # static columns of `df`'s series
@@ -89,7 +89,7 @@ def _pick(nf, model):
         raise ValueError(f"model must be a position in 0..{len(names) - 1} or an alias in {names}, got {model!r}")
     return nf.models[model]
 
-# %% ../nbs/export.ipynb #03fc40e1
+# %% ../nbs/export.ipynb #8ae49981
 SERVING_FORMATS = ('torchscript', 'onnx')
 META_KEY = 'lstmcast.json'   # the description of inputs and columns: TorchScript's extra file, ONNX's metadata key
 
@@ -116,7 +116,7 @@ def _onnx_unfold(g, x, dim, size, step):
     if dim == rank - 1: return out
     return g.op('Transpose', out, perm_i=[*range(dim + 1), *range(dim + 2, rank + 1), dim + 1])
 
-# %% ../nbs/export.ipynb #fe886478
+# %% ../nbs/export.ipynb #3422420b
 def _write(served, example, path: Path, format: str, meta: dict):
     "Trace `served` on `example` and write it to `path` in `format`, with `meta` inside."
     if format == 'torchscript':
@@ -137,7 +137,7 @@ def _write(served, example, path: Path, format: str, meta: dict):
     onnx.helper.set_model_props(graph, {META_KEY: json.dumps(meta)})
     onnx.save(graph, str(path))
 
-# %% ../nbs/export.ipynb #16acd6f0
+# %% ../nbs/export.ipynb #c36609b1
 def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
                  path, # the file to write
                  format: str='torchscript', # 'torchscript' (torch alone serves it) or 'onnx' (onnxruntime)
@@ -172,7 +172,7 @@ def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
         _write(served, _example_inputs(served, 2, T), path, format, meta)  # statistics in one piece, any batch
     return path
 
-# %% ../nbs/export.ipynb #33fff69c
+# %% ../nbs/export.ipynb #2c248bc1
 SERVE_SCRIPT = {'torchscript': """
 import json, sys, numpy as np, torch
 extra = {'lstmcast.json': ''}
