@@ -308,7 +308,7 @@ def fit(self: NeuralForecast,
         static_df: pd.DataFrame|None=None, # one row per series: `id_col` and static columns
         val_size: int=0, # last steps of each series kept for validation (early stopping, validation loss)
         sort_df: bool=True, # neuralforecast 1.7's; ignored: a copy sorted by id and time is always used
-        use_init_models: bool=False, # neuralforecast 1.7's; every fit starts from the untrained models anyway (below)
+        use_init_models: bool=False, # True: train from fresh weights; False: a fitted model continues from its own
         verbose: bool=False, # neuralforecast 1.7's; accepted: each model's `enable_progress_bar` shows its training
         id_col: str='unique_id', # column of series identifiers
         time_col: str='ds', # column of time stamps (or integer indices)
@@ -335,7 +335,11 @@ def fit(self: NeuralForecast,
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
     self.time_dtype = df[time_col].dtype
-    for m in self.models: m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)))
+    import inspect
+    for m in self.models:
+        go_on = not use_init_models and getattr(m, 'fitted', False) and 'reset' in inspect.signature(m.fit).parameters
+        m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)),
+              **({'reset': False} if go_on else {}))
     self.fitted = True
     return self
 
@@ -479,7 +483,7 @@ def cross_validation(self: NeuralForecast,
                      val_size: int=0, # steps before the first cutoff used for validation
                      test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
                      sort_df: bool=True, # neuralforecast 1.7's; ignored, as in `fit`
-                     use_init_models: bool=False, # neuralforecast 1.7's; fits start untrained anyway, as in `fit`
+                     use_init_models: bool=False, # neuralforecast 1.7's; every window trains from fresh weights
                      verbose: bool=False, # neuralforecast 1.7's; accepted, as in `fit`
                      refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
                      id_col: str='unique_id', time_col: str='ds', target_col: str='y',
@@ -657,6 +661,19 @@ def load(cls: NeuralForecast,
     data = os.path.join(path, _DATASET)
     nf.dataset = _read_saved(data, map_location, what) if os.path.isfile(data) else None   # save_dataset=False
     return nf
+
+# %% ../nbs/core.ipynb #8ce2777d
+@patch
+def export(self: NeuralForecast,
+           path, # the file to write
+           format: str='torchscript', # 'torchscript' (torch alone serves it) or 'onnx' (onnxruntime)
+           model=0, # the model to export: its position in `models` or its alias
+           level: list|None=None, # interval levels of the columns, as `predict(level=...)`; None: the loss's own
+           trace_length: int|None=None, # steps of the traced example; None: the model's window, or 1024
+          ):
+    "Write a fitted model, with its scaling, to one file that forecasts without lstmcast (see `lstmcast.export`)."
+    from lstmcast.export import export_model
+    return export_model(self, path, format, model, level, trace_length)
 
 # %% ../nbs/core.ipynb #1eecf4a4
 class PredictionIntervals:

@@ -495,8 +495,10 @@ def fit(self: BaseRecurrent,
         val_size: int=0, # last steps of each series held out for validation
         test_size: int=0, # last steps of each series held out entirely (after the validation steps)
         ckpt_path: str|None=None, # a Lightning checkpoint of this model's fit to resume from
+        reset: bool=True, # start from a fresh initialisation; False: continue from the fitted weights (fine-tuning)
        ):
-    "Train on `dataset` for `max_steps` steps from a fresh initialisation seeded with `random_seed`."
+    "Train on `dataset` for `max_steps` steps, from fresh weights seeded with `random_seed` or from the fitted ones."
+    _check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: use reset=True")
     _check(val_size >= 0 and test_size >= 0, f"val_size and test_size must be >= 0, got {val_size}, {test_size}")
     _check(self.early_stop_patience_steps <= 0 or val_size > 0,
            "early_stop_patience_steps needs validation data: pass val_size > 0 to fit")
@@ -515,16 +517,18 @@ def fit(self: BaseRecurrent,
     self.val_size, self.test_size, self.interval_widths, self.shrink = int(val_size), int(test_size), None, 1.
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
     self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
-    if self.seasonal_lags == 'auto': self.auto_season = self._auto_season(dataset, val_size + test_size)
+    if self.seasonal_lags == 'auto' and reset: self.auto_season = self._auto_season(dataset, val_size + test_size)
+    _check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (freq?): fit with reset=True")
     if self.futr_exog_size != self.futr_width: self._build()   # 'auto' lags follow freq and data: wider inputs
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(self.random_seed)
-        self._reset_parameters()
+        start = None if reset else copy.deepcopy(self.state_dict())     # continuing: the refit starts there too
+        if reset: self._reset_parameters()
         trainer = train(self, dataset, val_size, ckpt_path)
         if tail and not trainer.interrupted:
             shrink, widths = self._tail_check(dataset)
-            trainer = self._refit(dataset, test_size)
+            trainer = self._refit(dataset, test_size, start)
             self.shrink, self.interval_widths = shrink, widths
     if trainer.interrupted:  # Lightning stops cleanly on Ctrl-C; say where, rather than pass it off as done
         warnings.warn(f"{self!r}: training was interrupted at step {trainer.global_step} of {self.max_steps}; "
@@ -541,13 +545,14 @@ def _as_floats(trajectory: list) -> list:
     return list(zip(steps, torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values]).tolist()))
 
 @patch
-def _refit(self: BaseRecurrent, dataset, test_size):
+def _refit(self: BaseRecurrent, dataset, test_size, start=None):
     "Train again from the same start on all the data (the tail too), for the steps that validated best."
     from lstmcast.common._trainer import train
     steps, self.max_steps = self.max_steps, max(1, self.best_step or self.max_steps)
     self.val_size, self.keep_best, self.train_trajectories = 0, False, []   # the curve of the final weights' run
     torch.manual_seed(self.random_seed)
-    self._reset_parameters()
+    if start is None: self._reset_parameters()
+    else: self.load_state_dict(start)                                      # the weights a continued fit began from
     try: return train(self, dataset, 0)
     finally: self.max_steps = steps
 
