@@ -595,6 +595,7 @@ def choose_shrink(errors: torch.Tensor, # `[N, len(SHRINKS)]` held-out absolute 
 def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
     """From the held-out tail: the weight of the network's correction (`shrink`) and, for a distribution loss, the
     half-widths `[h, len(CALIBRATION_LEVELS)]` of its intervals per horizon step (None otherwise)."""
+    if not (self._shrinkable or self.loss.is_distribution_output): return 1., None      # nothing to choose
     names = self.loss.forecast_names
     point = names.index('-median') if '-median' in names else 0            # the point forecast's column
     shrinks = SHRINKS if self._shrinkable else SHRINKS[-1:]
