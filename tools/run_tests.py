@@ -5,7 +5,8 @@ the notebooks are clean (`nbdev_clean` changes nothing under nbs/), README.md is
 Both nbdev checks run on a temporary copy of the project, so this command never modifies the working tree.
 Then every notebook under nbs/ (names starting with `_` or `.` excluded) runs through nbdev's `test_nb`, two at a
 time, each in a fresh process with `nbs/` as working directory; cells flagged with settings.ini's `tst_flags`
-(`#| notest`, `#| slow`) are skipped unless named in `--flags`. Then pytest runs on tests/ if it holds tests.
+(`#| notest`, `#| slow`) are skipped unless named in `--flags` (CI=true adds `slow`); each notebook's line and the
+last line say how many flagged cells were not run. Then pytest runs on tests/ if it holds tests.
 Last, two checks of the docs site, slow (they execute every notebook again), so they run only with `--docs` or when
 CI=true and are otherwise reported as skipped: `tools/build_docs.py` builds the site into the git-ignored `_site/`,
 and `tools/check_docs.py` opens every page in headless Chromium (Debian's `chromium` package).
@@ -58,6 +59,19 @@ def notebooks(patterns):
     if patterns: return sorted({Path(p).resolve() for pat in patterns for p in (glob.glob(pat, recursive=True) or [pat])})
     return sorted(p for p in NBS.rglob('*.ipynb') if not any(s.startswith(('_', '.')) for s in p.relative_to(NBS).parts))
 
+def flagged_cells(nb, flags):
+    "How many cells of `nb` carry each of `flags` (nbdev's `#| flag` directive): {flag: count} for the flags present"
+    import json
+    counts = {}
+    for cell in json.loads(Path(nb).read_text())['cells']:
+        if cell['cell_type'] != 'code': continue
+        src = cell['source'] if isinstance(cell['source'], str) else ''.join(cell['source'])
+        for line in src.splitlines():
+            words = line[3:].split() if line.startswith('#|') else []
+            for f in flags:
+                if words and words[0] == f: counts[f] = counts.get(f, 0) + 1
+    return counts
+
 def run_notebook(nb, skip_flags, force_flags):
     "Run `nb`'s cells with nbdev's `test_nb` in a fresh process: (passed, seconds, output)"
     start = time.time()
@@ -104,18 +118,27 @@ def main():
         print(f'FAIL {name}\n{problem}' if problem else f'PASS {name}', flush=True)
         passed, failed = passed + (not problem), failed + bool(problem)
     nbs = notebooks(args.notebooks)
+    in_ci = os.environ.get('CI', '').lower() == 'true' and not args.notebooks
+    if in_ci: args.flags = ' '.join(dict.fromkeys(args.flags.split() + ['slow']))   # CI runs the slow cells too
+    not_run = [f for f in skip_flags.split() if f not in args.flags.split()]    # flags whose cells are skipped
+    skipped_cells = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         for nb, (ok, secs, out) in zip(nbs, pool.map(lambda nb: run_notebook(nb, skip_flags, args.flags), nbs)):
             name = os.path.relpath(nb, ROOT)
-            print(f'PASS {name} ({secs:.1f}s)' if ok else f'FAIL {name} ({secs:.1f}s)\n{out.rstrip()}', flush=True)
+            cells = flagged_cells(nb, not_run)
+            for f, n in cells.items(): skipped_cells[f] = skipped_cells.get(f, 0) + n
+            note = ''.join(f', {n} cell{"s" * (n > 1)} flagged {f} skipped' for f, n in cells.items())
+            print(f'PASS {name} ({secs:.1f}s{note})' if ok else f'FAIL {name} ({secs:.1f}s{note})\n{out.rstrip()}',
+                  flush=True)
             passed, failed = passed + ok, failed + (not ok)
     p, f = run_pytest()
     passed, failed, skipped = passed + p, failed + f, 0
-    in_ci = os.environ.get('CI', '').lower() == 'true' and not args.notebooks
     for name, problem, skip in docs_checks(args.docs or in_ci):
         print(f'SKIP {name}: {problem}' if skip else f'FAIL {name}\n{problem}' if problem else f'PASS {name}', flush=True)
         passed, failed, skipped = passed + (not problem), failed + bool(problem and not skip), skipped + skip
-    print(f'{passed} passed, {failed} failed' + (f', {skipped} skipped' if skipped else ''))
+    flagged = '; '.join(f'{n} cells flagged {f} (run them with --flags {f})' for f, n in skipped_cells.items())
+    print(f'{passed} passed, {failed} failed' + (f', {skipped} skipped' if skipped else '')
+          + (f'; not run: {flagged}' if flagged else ''))
     return 1 if failed else 0
 
 if __name__ == '__main__': sys.exit(main())
