@@ -62,7 +62,7 @@ def sidebar_problems(pages):
     "Disagreements between the sidebar's pages and the notebooks on disk ([] if none)."
     listed, on_disk = [p for _, p in pages], notebooks_on_disk()
     probs = [f'nbs/sidebar.yml lists {p}, which is not a notebook under nbs/' for p in listed if p not in on_disk]
-    probs += [f'nbs/{p} is not in nbs/sidebar.yml: add it where it belongs in the data flow' for p in on_disk if p not in listed]
+    probs += [f'nbs/{p} is not in nbs/sidebar.yml: add it to its section (Tutorials, API, Benchmarks or Internals)' for p in on_disk if p not in listed]
     probs += [f'nbs/sidebar.yml lists {p} twice' for p in sorted({p for p in listed if listed.count(p) > 1})]
     return probs
 
