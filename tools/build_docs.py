@@ -13,7 +13,8 @@ reads. Each notebook goes through three steps, in a fresh process, two notebooks
    (`#| echo: false` on show_doc cells) become nbconvert tags, links to the published site become relative.
 
 mkdocs (mkdocs-material, mkdocs-jupyter) then renders the processed notebooks, with the navigation in sidebar order,
-into `_site/` (git-ignored). `_site/_pages.json` lists the pages and how many plots each has, for `tools/check_docs.py`.
+into `_site/` (git-ignored). `_site/_pages.json` lists the pages, how many plots each has and the cells that
+draw a plot but show none, for `tools/check_docs.py`.
 The intermediate files are in `_proc/mkdocs/` (git-ignored).
 
 It fails (exit status 1) if a notebook raises, if sidebar.yml and the notebooks under nbs/ disagree (a notebook that is
@@ -62,7 +63,8 @@ def sidebar_problems(pages):
     "Disagreements between the sidebar's pages and the notebooks on disk ([] if none)."
     listed, on_disk = [p for _, p in pages], notebooks_on_disk()
     probs = [f'nbs/sidebar.yml lists {p}, which is not a notebook under nbs/' for p in listed if p not in on_disk]
-    probs += [f'nbs/{p} is not in nbs/sidebar.yml: add it to its section (Tutorials, API, Benchmarks or Internals)' for p in on_disk if p not in listed]
+    probs += [f'nbs/{p} is not in nbs/sidebar.yml: add it to its section (Tutorials, API, Benchmarks or Internals)'
+              for p in on_disk if p not in listed]
     probs += [f'nbs/sidebar.yml lists {p} twice' for p in sorted({p for p in listed if listed.count(p) > 1})]
     return probs
 
@@ -133,6 +135,16 @@ def for_mkdocs(nb, rel, site_url):
     return fm
 
 
+_re_plot_call = re.compile(r'\bplot_series\(|\bplt\.(plot|subplots|figure|bar|hist|scatter)\(|\.fill_between\(')
+
+def empty_plots(nb):
+    "The code cells that draw with matplotlib or `plot_series` but show no image (their first line each)."
+    has_image = lambda c: any(k in o.get('data', {}) for o in c.get('outputs', [])
+                              for k in ('image/png', 'image/svg+xml'))
+    return [c.source.strip().splitlines()[0][:100] for c in nb.cells if c.cell_type == 'code'
+            and _re_plot_call.search(c.source) and 'test_fail' not in c.source and not has_image(c)]
+
+
 def count_images(nb):
     "How many plots (PNG, JPEG or SVG outputs) a notebook shows."
     return sum(any(k in o.get('data', {}) for k in ('image/png', 'image/jpeg', 'image/svg+xml'))
@@ -162,7 +174,8 @@ def process_one(src, dst, fill_outputs):
     write_nb(nb, dst)
     meta = STAGE/'pages'/Path(rel).with_suffix('.json')
     meta.parent.mkdir(parents=True, exist_ok=True)
-    meta.write_text(json.dumps({'title': fm.get('title', dst.stem), 'images': count_images(nb)}))
+    meta.write_text(json.dumps({'title': fm.get('title', dst.stem), 'images': count_images(nb),
+                                'empty_plots': empty_plots(nb)}))
 
 
 # ---- the site ----

@@ -11,16 +11,22 @@ with a fresh profile, driven through the DevTools protocol (`websocket-client`).
 - MathJax (served from the site) has typeset the math: no `$\\command...$` is left as text;
 - (home page) the navigation lists every page, in the sidebar's order;
 - every link of the pages' content that stays inside the site leads to a page that exists, and to an element of it
-  when it names one (`core.html#NeuralForecast`).
+  when it names one (`core.html#NeuralForecast`);
+- what a reader sees is clean: no progress bar (`45%|####`, `it/s]`, `Epoch 3:`), no absolute path of the machine
+  that built the site (its checkout, home or temporary folder), no traceback anywhere on the page, no code cell
+  that draws a plot but shows none (`_pages.json`'s `empty_plots`), and no code cut at the right edge (a block
+  wider than its box that does not scroll, or a page wider than the window).
 
-Screenshots of the home page, the LSTM page, the plotting page and the benchmarks page (1280x900) are saved in `_site/_screenshots/`.
+A full-page screenshot of every page (1280 wide) is saved in `_site/_screenshots/`, named after the page
+(`models.lstm.png`, `tutorials_m4_hourly.png`).
 Chromium is told that no other host exists (`--host-resolver-rules`): the check never touches the network; requests
 to other hosts (e.g. MathJax from a CDN, which these pages do not need) are counted, not failed.
 
 Usage: python tools/check_docs.py [--site _site] [--chromium /usr/bin/chromium]
 Exit status: 0 if every page passes, 1 otherwise.
 """
-import argparse, base64, json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.parse, urllib.request
+import argparse, base64, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import urllib.parse, urllib.request
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,8 +34,10 @@ from pathlib import Path
 import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = {'index.html': 'home.png', 'models.lstm.html': 'models.lstm.png', 'plotting.html': 'plotting.png',
-               'benchmarks.html': 'benchmarks.png'}
+# Text a reader must not see: a progress bar (tqdm's `45%|####  | 9/20 [00:01<00:02, 5.1it/s]`, Lightning's
+# `Epoch 3:` and `Sanity Checking`), and the folders of the machine that built the site
+PROGRESS = re.compile(r'\d+%\|[^|\n]*\||\d+(\.\d+)?\s?it/s\]|\bEpoch \d+:|Sanity Checking')
+MACHINE_PATHS = sorted({str(ROOT), str(Path.home()) + '/', tempfile.gettempdir().rstrip('/') + '/', '/tmp/'} - {'//'})
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', '--mute-audio',
                   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--remote-debugging-port=0']
@@ -50,6 +58,12 @@ PAGE_FACTS = r'''
     rawtex: [...document.querySelectorAll('.jp-RenderedMarkdown')].map(e => e.textContent)
               .filter(t => /\$[^$]*\\[a-zA-Z]+[^$]*\$/.test(t)).map(t => t.trim().slice(0, 200)),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+    text: (document.querySelector('.md-content') || document.body).innerText,
+    cut: [...document.querySelectorAll('.md-content pre')].filter(p => {
+           const s = getComputedStyle(p);
+           return p.scrollWidth > p.clientWidth + 1 && !['auto', 'scroll'].includes(s.overflowX);
+         }).map(p => p.textContent.split('\n').sort((a, b) => b.length - a.length)[0].slice(0, 120)),
+    overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
     links: [...new Set([...document.querySelectorAll('.md-content a[href]')].map(a => a.href)
                         .filter(h => h.startsWith(location.origin + '/')))],
     nav: [...new Set([...document.querySelectorAll('.md-nav--primary a.md-nav__link[href]')]
@@ -143,11 +157,34 @@ def check_page(browser, site, page, shots):
     problems += [f"image not loaded: {i['src']}" for i in facts['images'] if not i['ok']]
     problems += [f'math left as TeX: {t!r}' for t in facts['rawtex']]
     if facts['plots'] != page['images']: problems.append(f"{facts['plots']} plots on the page, {page['images']} in the notebook")
-    if page['page'] in shots:
-        png = base64.b64decode(browser.call('Page.captureScreenshot', format='png')['data'])
-        (site_dir := Path(shots['_dir'])).mkdir(exist_ok=True)
-        (site_dir/shots[page['page']]).write_bytes(png)
+    problems += clean_text_problems(facts['text'])
+    problems += [f"a code cell draws a plot but shows none: {src!r}" for src in page.get('empty_plots', [])]
+    problems += [f'code cut at the right edge: {line!r}' for line in facts['cut']]
+    if facts['overflow']: problems.append('the page is wider than the window (scrolls sideways)')
+    (site_dir := Path(shots['_dir'])).mkdir(exist_ok=True)
+    (site_dir/screenshot_name(page['page'])).write_bytes(full_page_png(browser))
     return problems, facts
+
+
+def clean_text_problems(text):
+    "Progress bars, build-machine paths and tracebacks in a page's text, one problem each (with its line)."
+    lines = text.splitlines()
+    def first(pred): return next((l.strip()[:160] for l in lines if pred(l)), None)
+    found = [('progress bar', first(PROGRESS.search))]
+    found += [(f'path of the build machine ({p})', first(lambda l, p=p: p in l)) for p in MACHINE_PATHS]
+    found += [('traceback', first(lambda l: 'Traceback (most recent call last)' in l))]
+    return [f'{what}: {line!r}' for what, line in found if line]
+
+
+def screenshot_name(page): return page[:-len('.html')].replace('/', '_') + '.png'
+
+
+def full_page_png(browser, width=1280):
+    "A screenshot of the whole page, as tall as its content (Chromium caps it at 16,384 pixels)."
+    height = browser.call('Page.getLayoutMetrics')['cssContentSize']['height']
+    clip = {'x': 0, 'y': 0, 'width': width, 'height': min(int(height) + 1, 16384), 'scale': 1}
+    data = browser.call('Page.captureScreenshot', format='png', captureBeyondViewport=True, clip=clip)['data']
+    return base64.b64decode(data)
 
 
 def link_ok(link, seen, folder, base):
@@ -161,14 +198,15 @@ def link_ok(link, seen, folder, base):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--site', default=str(ROOT/'_site'), help='the built site (default: _site/)')
-    ap.add_argument('--chromium', default=shutil.which('chromium') or '/usr/bin/chromium', help='Chromium executable')
+    found = next(filter(None, map(shutil.which, ['chromium', 'chromium-browser', 'google-chrome'])), '/usr/bin/chromium')
+    ap.add_argument('--chromium', default=found, help='Chromium executable')
     args = ap.parse_args()
     folder = Path(args.site)
     if not (folder/'_pages.json').is_file(): sys.exit(f'{folder}/_pages.json not found: run python tools/build_docs.py first')
     if not Path(args.chromium).exists(): sys.exit(f'no Chromium at {args.chromium}: apt-get install -y chromium')
     pages = json.loads((folder/'_pages.json').read_text())
     shutil.rmtree(folder/'_screenshots', ignore_errors=True)
-    shots = {**SCREENSHOTS, '_dir': str(folder/'_screenshots')}
+    shots = {'_dir': str(folder/'_screenshots')}
     site, browser, failures, page_failures, start, seen = Site(folder), None, 0, 0, time.time(), {}
     try:
         browser = Chromium(args.chromium)
@@ -189,7 +227,8 @@ def main():
         broken = sorted({f"{src.replace(site.url, '')} -> {link.replace(site.url, '')}" for src, (_, links) in seen.items()
                          for link in links if not link_ok(link, seen, folder, site.url)})
         if broken: print(f'FAIL {len(broken)} link(s) inside the site lead nowhere:\n     ' + '\n     '.join(broken[:20])); failures += 1
-        missing = [s for p, s in SCREENSHOTS.items() if not (folder/'_screenshots'/s).is_file()]
+        missing = [screenshot_name(p['page']) for p in pages
+                   if not (folder/'_screenshots'/screenshot_name(p['page'])).is_file()]
         if missing: print(f'FAIL screenshots not taken: {missing}'); failures += 1
     finally:
         if browser: browser.close()
