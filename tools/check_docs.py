@@ -18,7 +18,7 @@ with a fresh profile, driven through the DevTools protocol (`websocket-client`).
   wider than its box that does not scroll, or a page wider than the window).
 
 A full-page screenshot of every page (1280 wide) is saved in `_site/_screenshots/`, named after the page
-(`models.lstm.png`, `tutorials_m4_hourly.png`).
+(`models.lstm.png`, `tutorials_m4_hourly.png`); a page taller than 16,000 pixels continues in `core-2.png`, ...
 Chromium is told that no other host exists (`--host-resolver-rules`): the check never touches the network; requests
 to other hosts (e.g. MathJax from a CDN, which these pages do not need) are counted, not failed.
 
@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Text a reader must not see: a progress bar (tqdm's `45%|####  | 9/20 [00:01<00:02, 5.1it/s]`, Lightning's
 # `Epoch 3:` and `Sanity Checking`), and the folders of the machine that built the site
 PROGRESS = re.compile(r'\d+%\|[^|\n]*\||\d+(\.\d+)?\s?it/s\]|\bEpoch \d+:|Sanity Checking')
-MACHINE_PATHS = sorted({str(ROOT), str(Path.home()) + '/', tempfile.gettempdir().rstrip('/') + '/', '/tmp/'} - {'//'})
+MACHINE_PATHS = [re.compile(re.escape(p)) for p in (str(ROOT), str(Path.home()).rstrip('/') + '/') if len(p) > 1]
+MACHINE_PATHS += [re.compile(r'(%s|/tmp)/tmp[a-z0-9_]{8}\b' % re.escape(tempfile.gettempdir()))]   # tempfile's folders
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', '--mute-audio',
                   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--remote-debugging-port=0']
@@ -162,7 +163,8 @@ def check_page(browser, site, page, shots):
     problems += [f'code cut at the right edge: {line!r}' for line in facts['cut']]
     if facts['overflow']: problems.append('the page is wider than the window (scrolls sideways)')
     (site_dir := Path(shots['_dir'])).mkdir(exist_ok=True)
-    (site_dir/screenshot_name(page['page'])).write_bytes(full_page_png(browser))
+    for i, png in enumerate(full_page_pngs(browser)):      # page.png, then page-2.png, ... for a long page
+        (site_dir/screenshot_name(page['page'], i)).write_bytes(png)
     return problems, facts
 
 
@@ -171,20 +173,23 @@ def clean_text_problems(text):
     lines = text.splitlines()
     def first(pred): return next((l.strip()[:160] for l in lines if pred(l)), None)
     found = [('progress bar', first(PROGRESS.search))]
-    found += [(f'path of the build machine ({p})', first(lambda l, p=p: p in l)) for p in MACHINE_PATHS]
+    found += [('path of the build machine', first(p.search)) for p in MACHINE_PATHS]
     found += [('traceback', first(lambda l: 'Traceback (most recent call last)' in l))]
     return [f'{what}: {line!r}' for what, line in found if line]
 
 
-def screenshot_name(page): return page[:-len('.html')].replace('/', '_') + '.png'
+def screenshot_name(page, part=0): return page[:-len('.html')].replace('/', '_') + (f'-{part + 1}' if part else '') + '.png'
 
 
-def full_page_png(browser, width=1280):
-    "A screenshot of the whole page, as tall as its content (Chromium caps it at 16,384 pixels)."
-    height = browser.call('Page.getLayoutMetrics')['cssContentSize']['height']
-    clip = {'x': 0, 'y': 0, 'width': width, 'height': min(int(height) + 1, 16384), 'scale': 1}
-    data = browser.call('Page.captureScreenshot', format='png', captureBeyondViewport=True, clip=clip)['data']
-    return base64.b64decode(data)
+def full_page_pngs(browser, width=1280, tile=16000):
+    "Screenshots of the whole page, as tall as its content: one, or several of `tile` pixels for a longer page."
+    height = int(browser.call('Page.getLayoutMetrics')['cssContentSize']['height']) + 1
+    shots = []
+    for top in range(0, height, tile):
+        clip = {'x': 0, 'y': top, 'width': width, 'height': min(tile, height - top), 'scale': 1}
+        data = browser.call('Page.captureScreenshot', format='png', captureBeyondViewport=True, clip=clip)['data']
+        shots.append(base64.b64decode(data))
+    return shots
 
 
 def link_ok(link, seen, folder, base):
