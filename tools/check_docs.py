@@ -13,8 +13,8 @@ with a fresh profile, driven through the DevTools protocol (`websocket-client`).
 - every link of the pages' content that stays inside the site leads to a page that exists, and to an element of it
   when it names one (`core.html#NeuralForecast`);
 - what a reader sees is clean: no progress bar (`45%|####`, `it/s]`, `Epoch 3:`), no absolute path of the machine
-  that built the site (its checkout, home or temporary folder), no traceback anywhere on the page, no code cell
-  that draws a plot but shows none (`_pages.json`'s `empty_plots`), and no code cut at the right edge (a block
+  that built the site (its checkout, home, temporary or Python folders), no traceback anywhere on the page, no code
+  cell that draws a plot but shows none (`_pages.json`'s `empty_plots`), and no code cut at the right edge (a block
   wider than its box that does not scroll, or a page wider than the window).
 
 A full-page screenshot of every page (1280 wide) is saved in `_site/_screenshots/`, named after the page
@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRESS = re.compile(r'\d+%\|[^|\n]*\||\d+(\.\d+)?\s?it/s\]|\bEpoch \d+:|Sanity Checking')
 MACHINE_PATHS = [re.compile(re.escape(p)) for p in (str(ROOT), str(Path.home()).rstrip('/') + '/') if len(p) > 1]
 MACHINE_PATHS += [re.compile(r'(%s|/tmp)/tmp[a-z0-9_]{8}\b' % re.escape(tempfile.gettempdir()))]   # tempfile's folders
+MACHINE_PATHS += [re.compile(r'/(site|dist)-packages/')]                              # the Python it ran with
+MACHINE_PATHS += [re.compile(re.escape(p)) for p in {sys.prefix, sys.base_prefix} if p.count('/') >= 2]
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', '--mute-audio',
                   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--remote-debugging-port=0']
@@ -175,7 +177,7 @@ def clean_text_problems(text):
     found = [('progress bar', first(PROGRESS.search))]
     found += [('path of the build machine', first(p.search)) for p in MACHINE_PATHS]
     found += [('traceback', first(lambda l: 'Traceback (most recent call last)' in l))]
-    return [f'{what}: {line!r}' for what, line in found if line]
+    return list(dict.fromkeys(f'{what}: {line!r}' for what, line in found if line))
 
 
 def screenshot_name(page, part=0): return page[:-len('.html')].replace('/', '_') + (f'-{part + 1}' if part else '') + '.png'
