@@ -24,7 +24,7 @@ Usage: python tools/build_docs.py                  build _site/
        python tools/build_docs.py --fill-outputs   execute the notebooks and store their outputs in nbs/ itself, for
                                                    `nbdev_docs` (the deploy workflow does this on its own checkout)
 """
-import argparse, configparser, json, os, re, shutil, subprocess, sys, time, warnings
+import argparse, configparser, html, json, os, re, shutil, subprocess, sys, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -130,7 +130,11 @@ def for_mkdocs(nb, rel, site_url):
         cells.append(c)
     if fm.get('title'):
         desc = f'\n\n<div class="description">{markdown.markdown(fm["description"])}</div>' if fm.get('description') else ''
-        cells.insert(0, mk_cell(f'# {fm["title"]}{desc}', 'markdown'))
+        # the title as HTML with an id of its own: `# NeuralForecast` would take the id `neuralforecast`, which the
+        # reference of `NeuralForecast` below has too, and links to it would land on the title (the nav gets the title
+        # from mkdocs_config, as this heading is not in the table of contents)
+        title = html.escape(fm['title'])
+        cells.insert(0, mk_cell(f'<h1 id="page-title">{title}</h1>{desc}', 'markdown'))
     nb.cells = cells
     return fm
 
@@ -203,10 +207,11 @@ def mkdocs_config(pages):
     "The mkdocs configuration: Material theme, mkdocs-jupyter, navigation in sidebar order."
     cfg, nav, sections = settings(), [], {}
     for section, rel in pages:
-        if section is None: nav.append(rel)
+        entry = {json.loads((STAGE/'pages'/rel).with_suffix('.json').read_text())['title']: rel}   # the page's title
+        if section is None: nav.append(entry)
         else:
             if section not in sections: sections[section] = []; nav.append({section: sections[section]})
-            sections[section].append(rel)
+            sections[section].append(entry)
     user, repo = cfg['user'], cfg['repo']
     return {
         'site_name': cfg.get('title', cfg['lib_name']).replace('%(lib_name)s', cfg['lib_name']),
