@@ -774,3 +774,11 @@ def frame_io(method):
 
 for _name in ['fit', 'predict', 'cross_validation', 'predict_insample', 'make_future_dataframe', 'get_missing_future']:
     setattr(NeuralForecast, _name, frame_io(getattr(NeuralForecast, _name)))
+
+# %% ../nbs/core.ipynb #c22926c7
+from .utils import add_param_docs
+
+# %% ../nbs/core.ipynb #1c7caa4f
+for _o in [NeuralForecast, PredictionIntervals, *[NeuralForecast.__dict__[name] for name in (
+        'fit', 'predict', 'cross_validation', 'predict_insample', 'make_future_dataframe', 'get_missing_future', 'save', 'load')]]:
+    add_param_docs(_o)

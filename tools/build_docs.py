@@ -13,7 +13,8 @@ reads. Each notebook goes through three steps, in a fresh process, two notebooks
    (`#| echo: false` on show_doc cells) become nbconvert tags, links to the published site become relative.
 
 mkdocs (mkdocs-material, mkdocs-jupyter) then renders the processed notebooks, with the navigation in sidebar order,
-into `_site/` (git-ignored). `_site/_pages.json` lists the pages and how many plots each has, for `tools/check_docs.py`.
+into `_site/` (git-ignored). `_site/_pages.json` lists the pages, how many plots each has and the cells that
+draw a plot but show none, for `tools/check_docs.py`.
 The intermediate files are in `_proc/mkdocs/` (git-ignored).
 
 It fails (exit status 1) if a notebook raises, if sidebar.yml and the notebooks under nbs/ disagree (a notebook that is
@@ -23,7 +24,7 @@ Usage: python tools/build_docs.py                  build _site/
        python tools/build_docs.py --fill-outputs   execute the notebooks and store their outputs in nbs/ itself, for
                                                    `nbdev_docs` (the deploy workflow does this on its own checkout)
 """
-import argparse, configparser, json, os, re, shutil, subprocess, sys, time, warnings
+import argparse, configparser, html, json, os, re, shutil, subprocess, sys, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def sidebar_problems(pages):
     "Disagreements between the sidebar's pages and the notebooks on disk ([] if none)."
     listed, on_disk = [p for _, p in pages], notebooks_on_disk()
     probs = [f'nbs/sidebar.yml lists {p}, which is not a notebook under nbs/' for p in listed if p not in on_disk]
-    probs += [f'nbs/{p} is not in nbs/sidebar.yml: add it where it belongs in the data flow' for p in on_disk if p not in listed]
+    probs += [f'nbs/{p} is not in nbs/sidebar.yml: add it to its section (Tutorials, API, Benchmarks or Internals)'
+              for p in on_disk if p not in listed]
     probs += [f'nbs/sidebar.yml lists {p} twice' for p in sorted({p for p in listed if listed.count(p) > 1})]
     return probs
 
@@ -128,9 +130,23 @@ def for_mkdocs(nb, rel, site_url):
         cells.append(c)
     if fm.get('title'):
         desc = f'\n\n<div class="description">{markdown.markdown(fm["description"])}</div>' if fm.get('description') else ''
-        cells.insert(0, mk_cell(f'# {fm["title"]}{desc}', 'markdown'))
+        # the title as HTML with an id of its own: `# NeuralForecast` would take the id `neuralforecast`, which the
+        # reference of `NeuralForecast` below has too, and links to it would land on the title (the nav gets the title
+        # from mkdocs_config, as this heading is not in the table of contents)
+        title = html.escape(fm['title'])
+        cells.insert(0, mk_cell(f'<h1 id="page-title">{title}</h1>{desc}', 'markdown'))
     nb.cells = cells
     return fm
+
+
+_re_draws = re.compile(r'^(plot_series\(|plt\.(subplots|figure)\(|fig, axe?s? = plt\.subplots\()', re.MULTILINE)
+
+def empty_plots(nb):
+    "The code cells meant to show a plot that show none: a bare `plot_series(...)` call, or a new figure not closed."
+    has_image = lambda c: any(k in o.get('data', {}) for o in c.get('outputs', [])
+                              for k in ('image/png', 'image/svg+xml'))
+    return [c.source.strip().splitlines()[0][:100] for c in nb.cells if c.cell_type == 'code'
+            and _re_draws.search(c.source) and 'plt.close(' not in c.source and not has_image(c)]
 
 
 def count_images(nb):
@@ -162,7 +178,8 @@ def process_one(src, dst, fill_outputs):
     write_nb(nb, dst)
     meta = STAGE/'pages'/Path(rel).with_suffix('.json')
     meta.parent.mkdir(parents=True, exist_ok=True)
-    meta.write_text(json.dumps({'title': fm.get('title', dst.stem), 'images': count_images(nb)}))
+    meta.write_text(json.dumps({'title': fm.get('title', dst.stem), 'images': count_images(nb),
+                                'empty_plots': empty_plots(nb)}))
 
 
 # ---- the site ----
@@ -190,10 +207,11 @@ def mkdocs_config(pages):
     "The mkdocs configuration: Material theme, mkdocs-jupyter, navigation in sidebar order."
     cfg, nav, sections = settings(), [], {}
     for section, rel in pages:
-        if section is None: nav.append(rel)
+        entry = {json.loads((STAGE/'pages'/rel).with_suffix('.json').read_text())['title']: rel}   # the page's title
+        if section is None: nav.append(entry)
         else:
             if section not in sections: sections[section] = []; nav.append({section: sections[section]})
-            sections[section].append(rel)
+            sections[section].append(entry)
     user, repo = cfg['user'], cfg['repo']
     return {
         'site_name': cfg.get('title', cfg['lib_name']).replace('%(lib_name)s', cfg['lib_name']),

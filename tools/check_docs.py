@@ -11,16 +11,22 @@ with a fresh profile, driven through the DevTools protocol (`websocket-client`).
 - MathJax (served from the site) has typeset the math: no `$\\command...$` is left as text;
 - (home page) the navigation lists every page, in the sidebar's order;
 - every link of the pages' content that stays inside the site leads to a page that exists, and to an element of it
-  when it names one (`core.html#NeuralForecast`).
+  when it names one (`core.html#NeuralForecast`);
+- what a reader sees is clean: no progress bar (`45%|####`, `it/s]`, `Epoch 3:`), no absolute path of the machine
+  that built the site (its checkout, home, temporary or Python folders), no traceback anywhere on the page, no code
+  cell that draws a plot but shows none (`_pages.json`'s `empty_plots`), and no code cut at the right edge (a block
+  wider than its box that does not scroll, or a page wider than the window).
 
-Screenshots of the home page, the LSTM page, the plotting page and the benchmarks page (1280x900) are saved in `_site/_screenshots/`.
+A full-page screenshot of every page (1280 wide) is saved in `_site/_screenshots/`, named after the page
+(`models.lstm.png`, `tutorials_m4_hourly.png`); a page taller than 16,000 pixels continues in `core-2.png`, ...
 Chromium is told that no other host exists (`--host-resolver-rules`): the check never touches the network; requests
 to other hosts (e.g. MathJax from a CDN, which these pages do not need) are counted, not failed.
 
 Usage: python tools/check_docs.py [--site _site] [--chromium /usr/bin/chromium]
 Exit status: 0 if every page passes, 1 otherwise.
 """
-import argparse, base64, json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.parse, urllib.request
+import argparse, base64, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import urllib.parse, urllib.request
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,8 +34,13 @@ from pathlib import Path
 import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = {'index.html': 'home.png', 'models.lstm.html': 'models.lstm.png', 'plotting.html': 'plotting.png',
-               'benchmarks.html': 'benchmarks.png'}
+# Text a reader must not see: a progress bar (tqdm's `45%|####  | 9/20 [00:01<00:02, 5.1it/s]`, Lightning's
+# `Epoch 3:` and `Sanity Checking`), and the folders of the machine that built the site
+PROGRESS = re.compile(r'\d+%\|[^|\n]*\||\d+(\.\d+)?\s?it/s\]|\bEpoch \d+:|Sanity Checking')
+MACHINE_PATHS = [re.compile(re.escape(p)) for p in (str(ROOT), str(Path.home()).rstrip('/') + '/') if len(p) > 1]
+MACHINE_PATHS += [re.compile(r'(%s|/tmp)/tmp[a-z0-9_]{8}\b' % re.escape(tempfile.gettempdir()))]   # tempfile's folders
+MACHINE_PATHS += [re.compile(r'/(site|dist)-packages/')]                              # the Python it ran with
+MACHINE_PATHS += [re.compile(re.escape(p)) for p in {sys.prefix, sys.base_prefix} if p.count('/') >= 2]
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', '--mute-audio',
                   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--remote-debugging-port=0']
@@ -50,6 +61,12 @@ PAGE_FACTS = r'''
     rawtex: [...document.querySelectorAll('.jp-RenderedMarkdown')].map(e => e.textContent)
               .filter(t => /\$[^$]*\\[a-zA-Z]+[^$]*\$/.test(t)).map(t => t.trim().slice(0, 200)),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+    text: (document.querySelector('.md-content') || document.body).innerText,
+    cut: [...document.querySelectorAll('.md-content pre')].filter(p => {
+           const s = getComputedStyle(p);
+           return p.scrollWidth > p.clientWidth + 1 && !['auto', 'scroll'].includes(s.overflowX);
+         }).map(p => p.textContent.split('\n').sort((a, b) => b.length - a.length)[0].slice(0, 120)),
+    overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
     links: [...new Set([...document.querySelectorAll('.md-content a[href]')].map(a => a.href)
                         .filter(h => h.startsWith(location.origin + '/')))],
     nav: [...new Set([...document.querySelectorAll('.md-nav--primary a.md-nav__link[href]')]
@@ -143,11 +160,38 @@ def check_page(browser, site, page, shots):
     problems += [f"image not loaded: {i['src']}" for i in facts['images'] if not i['ok']]
     problems += [f'math left as TeX: {t!r}' for t in facts['rawtex']]
     if facts['plots'] != page['images']: problems.append(f"{facts['plots']} plots on the page, {page['images']} in the notebook")
-    if page['page'] in shots:
-        png = base64.b64decode(browser.call('Page.captureScreenshot', format='png')['data'])
-        (site_dir := Path(shots['_dir'])).mkdir(exist_ok=True)
-        (site_dir/shots[page['page']]).write_bytes(png)
+    problems += clean_text_problems(facts['text'])
+    problems += [f"a code cell draws a plot but shows none: {src!r}" for src in page.get('empty_plots', [])]
+    problems += [f'code cut at the right edge: {line!r}' for line in facts['cut']]
+    if facts['overflow']: problems.append('the page is wider than the window (scrolls sideways)')
+    (site_dir := Path(shots['_dir'])).mkdir(exist_ok=True)
+    for i, png in enumerate(full_page_pngs(browser)):      # page.png, then page-2.png, ... for a long page
+        (site_dir/screenshot_name(page['page'], i)).write_bytes(png)
     return problems, facts
+
+
+def clean_text_problems(text):
+    "Progress bars, build-machine paths and tracebacks in a page's text, one problem each (with its line)."
+    lines = text.splitlines()
+    def first(pred): return next((l.strip()[:160] for l in lines if pred(l)), None)
+    found = [('progress bar', first(PROGRESS.search))]
+    found += [('path of the build machine', first(p.search)) for p in MACHINE_PATHS]
+    found += [('traceback', first(lambda l: 'Traceback (most recent call last)' in l))]
+    return list(dict.fromkeys(f'{what}: {line!r}' for what, line in found if line))
+
+
+def screenshot_name(page, part=0): return page[:-len('.html')].replace('/', '_') + (f'-{part + 1}' if part else '') + '.png'
+
+
+def full_page_pngs(browser, width=1280, tile=16000):
+    "Screenshots of the whole page, as tall as its content: one, or several of `tile` pixels for a longer page."
+    height = int(browser.call('Page.getLayoutMetrics')['cssContentSize']['height']) + 1
+    shots = []
+    for top in range(0, height, tile):
+        clip = {'x': 0, 'y': top, 'width': width, 'height': min(tile, height - top), 'scale': 1}
+        data = browser.call('Page.captureScreenshot', format='png', captureBeyondViewport=True, clip=clip)['data']
+        shots.append(base64.b64decode(data))
+    return shots
 
 
 def link_ok(link, seen, folder, base):
@@ -161,14 +205,15 @@ def link_ok(link, seen, folder, base):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--site', default=str(ROOT/'_site'), help='the built site (default: _site/)')
-    ap.add_argument('--chromium', default=shutil.which('chromium') or '/usr/bin/chromium', help='Chromium executable')
+    found = next(filter(None, map(shutil.which, ['chromium', 'chromium-browser', 'google-chrome'])), '/usr/bin/chromium')
+    ap.add_argument('--chromium', default=found, help='Chromium executable')
     args = ap.parse_args()
     folder = Path(args.site)
     if not (folder/'_pages.json').is_file(): sys.exit(f'{folder}/_pages.json not found: run python tools/build_docs.py first')
     if not Path(args.chromium).exists(): sys.exit(f'no Chromium at {args.chromium}: apt-get install -y chromium')
     pages = json.loads((folder/'_pages.json').read_text())
     shutil.rmtree(folder/'_screenshots', ignore_errors=True)
-    shots = {**SCREENSHOTS, '_dir': str(folder/'_screenshots')}
+    shots = {'_dir': str(folder/'_screenshots')}
     site, browser, failures, page_failures, start, seen = Site(folder), None, 0, 0, time.time(), {}
     try:
         browser = Chromium(args.chromium)
@@ -189,7 +234,8 @@ def main():
         broken = sorted({f"{src.replace(site.url, '')} -> {link.replace(site.url, '')}" for src, (_, links) in seen.items()
                          for link in links if not link_ok(link, seen, folder, site.url)})
         if broken: print(f'FAIL {len(broken)} link(s) inside the site lead nowhere:\n     ' + '\n     '.join(broken[:20])); failures += 1
-        missing = [s for p, s in SCREENSHOTS.items() if not (folder/'_screenshots'/s).is_file()]
+        missing = [screenshot_name(p['page']) for p in pages
+                   if not (folder/'_screenshots'/screenshot_name(p['page'])).is_file()]
         if missing: print(f'FAIL screenshots not taken: {missing}'); failures += 1
     finally:
         if browser: browser.close()

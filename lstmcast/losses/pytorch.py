@@ -740,3 +740,8 @@ def check_loss_pair(loss, # the training loss
                                      or type(getattr(loss.family, 'component', None)) is not type(getattr(valid_loss.family, 'component', None))):
         _refuse(f"{name} outputs the parameters {loss.family.param_names}, which {vname} cannot read (it expects {valid_loss.family.param_names}): "
                 f"validate with the same distribution, or with a point loss such as MAE")
+
+# %% ../../nbs/losses.pytorch.ipynb #24ef7cb4
+from ..utils import add_param_docs
+add_param_docs(*[o for o in list(globals().values())
+                 if isinstance(o, type) and o.__module__ == __name__ and not o.__name__.startswith('_')])
