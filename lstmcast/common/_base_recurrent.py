@@ -341,7 +341,8 @@ def _with_anchor(self: BaseRecurrent, out, w: dict, shrink: float=1.):
     last = lambda p: a[:, -1:] if p.shape[1] == 1 and a.shape[1] > 1 else a    # prediction decodes the last origin
     if not self.loss.is_distribution_output:
         if out.dim() == a.dim(): return shrink * out + last(out)
-        centre = out.median(-1, keepdim=True).values            # quantiles move together: their spread is kept
+        if shrink == 1: return out + last(out)[..., None]
+        centre = out.mean(-1, keepdim=True)                     # quantiles move together: their spread is kept
         return out - (1 - shrink) * centre + last(out)[..., None]
     names = list(self.loss.family.param_names)
     if '-loc' not in names: return out
