@@ -16,6 +16,7 @@ from fastcore.basics import patch
 from ..losses.pytorch import MAE
 from ..common._base_recurrent import BaseRecurrent
 from ..common._modules import MLP
+from ..utils import add_param_docs
 
 # %% ../../nbs/models.lstm.ipynb #35d37142
 class LSTM(BaseRecurrent):
@@ -164,3 +165,6 @@ def forward(self: LSTM, windows_batch: dict):
     if self.quantile_size > 0:                                                 # IQLoss: the quantile to forecast
         context = torch.cat((context, windows_batch['quantile'][:, None, None, :].expand(B, T, self.h, -1)), dim=-1)
     return self.loss.domain_map(self._decode(context))
+
+# %% ../../nbs/models.lstm.ipynb #bb9529d6
+add_param_docs(LSTM)   # help(LSTM) lists the parameters with the comments of their signature
