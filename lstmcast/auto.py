@@ -97,7 +97,7 @@ class AutoLSTM:
         self.search_alg, self.pruner, self.callbacks = search_alg, pruner, list(callbacks or [])
         self.num_samples, self.refit_with_val = int(num_samples), bool(refit_with_val)
         self.cpus, self.gpus, self.verbose, self.alias, self.backend = cpus, gpus, verbose, alias, backend
-        self.num_threads, self.season_length = None, None    # set by `NeuralForecast`, as for any model
+        self.num_threads, self.season_length, self.seasons = None, None, None   # set by `NeuralForecast`
         self.model = self.results = self.best_config = None
 
     @classmethod
@@ -185,7 +185,7 @@ def _trial_model(self: AutoLSTM, cfg: dict, callbacks=()) -> LSTM:
     if threads is not None: cfg.setdefault('num_threads', threads)
     if callbacks: cfg['callbacks'] = list(cfg.get('callbacks', [])) + list(callbacks)
     model = LSTM(h=self.h, loss=copy.deepcopy(self._loss), valid_loss=copy.deepcopy(self.valid_loss), **cfg)
-    model.season_length = self.season_length
+    model.season_length, model.seasons = self.season_length, getattr(self, 'seasons', None)   # 'auto' lags
     return model
 
 # %% ../nbs/auto.ipynb #85a9fcfe

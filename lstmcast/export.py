@@ -36,7 +36,7 @@ class ServedForecaster(torch.nn.Module):
         if not getattr(model, 'fitted', False): raise ValueError(f"{model!r} is not trained yet: call fit first")
         self.model = copy.deepcopy(model).cpu().eval()                        # served on CPU
         if loss is not None: self.model.loss = loss
-        hist, futr, stat = model.hist_exog_list, model.futr_exog_list, model.stat_exog_list
+        hist, futr, stat = model.hist_exog_list, model.futr_inputs, model.stat_exog_list
         self.model._set_columns(SimpleNamespace(temporal_cols=['y', *hist, *futr, 'available_mask'],
                                                 static_cols=list(stat)))          # the channels `forward` builds
         self.input_names = ['y'] + ['hist_exog'] * bool(hist) + ['futr_exog'] * bool(futr) + ['stat_exog'] * bool(stat)
@@ -74,7 +74,7 @@ def serving_inputs(nf: NeuralForecast, # a fitted `NeuralForecast`
     channels = lambda names: temporal[:, [cols.index(c) for c in names]].transpose(1, 2).numpy()
     out = {'y': torch.where(temporal[:, -1, :-h] > 0, temporal[:, 0, :-h], torch.nan).numpy()}
     if m.hist_exog_list: out['hist_exog'] = channels(m.hist_exog_list)[:, :-h]
-    if m.futr_exog_list: out['futr_exog'] = channels(m.futr_exog_list)
+    if m.futr_inputs: out['futr_exog'] = channels(m.futr_inputs)          # calendar features too
     if m.stat_exog_list:
         out['stat_exog'] = batch['static'][:, [list(dataset.static_cols).index(c) for c in m.stat_exog_list]].numpy()
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
@@ -97,7 +97,7 @@ def _example_inputs(served, n: int, T: int) -> tuple:
     "Positive random inputs of `n` series and `T` steps, in the order of `served.input_names`."
     m, g = served.model, torch.Generator().manual_seed(0)
     shapes = {'y': (n, T), 'hist_exog': (n, T, len(m.hist_exog_list)),
-              'futr_exog': (n, T + served.h, len(m.futr_exog_list)), 'stat_exog': (n, len(m.stat_exog_list))}
+              'futr_exog': (n, T + served.h, len(m.futr_inputs)), 'stat_exog': (n, len(m.stat_exog_list))}
     return tuple(1 + torch.rand(shapes[k], generator=g) for k in served.input_names)
 
 def _onnx_unfold(g, x, dim, size, step):
@@ -164,7 +164,7 @@ def export_model(nf: NeuralForecast, # a fitted `NeuralForecast`
     T = trace_length or (served.window if served.window > 0 else 1024)
     meta = dict(lstmcast_version=lstmcast.__version__, format=format, model=repr(m), h=m.h, freq=str(nf.freq),
                 inputs=served.input_names, columns=served.columns, hist_exog=m.hist_exog_list,
-                futr_exog=m.futr_exog_list, stat_exog=m.stat_exog_list, window=served.window, trace_length=T,
+                futr_exog=m.futr_inputs, stat_exog=m.stat_exog_list, window=served.window, trace_length=T,
                 min_length=1 + max([s * -(-m.h // s) for s in m.lag_periods], default=0))   # each lag's reach
     path = Path(path)
     with warnings.catch_warnings(), torch.no_grad(), mock.patch.object(_scalers, 'TRAILING_CHUNK', 2 ** 62):

@@ -139,6 +139,7 @@ class BaseRecurrent(torch.nn.Module):
                  stat_exog_list: list|None=None, # static exogenous columns
                  scale_like_target: list|None=None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
                  seasonal_lags='auto', # lags (steps) of the target read as future inputs; 'auto': freq's seasons or 1, by fit
+                 calendar: bool=False, # read freq's calendar (hour, weekday, time of year) at each forecast step
                  tail_validation: bool=True, # without val_size: validate on the last h steps, refit, calibrate
                  train_origins: int=256, # origins decoded per series and training step (a random sample beyond)
                  num_workers_loader: int=0, # `DataLoader` workers
@@ -186,6 +187,7 @@ class BaseRecurrent(torch.nn.Module):
         self.seasonal_lags, self.tail_validation = seasonal_lags, bool(tail_validation)
         self.train_origins = int(train_origins)
         self.season_length, self.seasons = None, None              # set from the frequency by `NeuralForecast`
+        self.calendar, self.calendar_cols = bool(calendar), []     # the columns, too: `calendar_columns(freq)`
         self.scaler = TemporalNorm(scaler_type, dim=1, num_features=1 + len(self.hist_exog_list) + len(self.futr_exog_list))
         self.val_size = self.test_size = 0
 
@@ -211,6 +213,10 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     like_target = getattr(self, 'scale_like_target', [])               # (absent from models saved before it existed)
     self._like_target = [1 + i for i, c in enumerate(self.hist_exog_list + self.futr_exog_list) if c in like_target]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
+    calendar = getattr(self, 'calendar_cols', [])                   # (absent from models saved before it existed)
+    _check(all(c in cols for c in calendar), f"{self!r} reads calendar features, which `NeuralForecast` adds to "
+                                             f"its data: fit and predict through NeuralForecast")
+    self._calendar_idx = [cols.index(c) for c in calendar]
 
 # %% ../../nbs/common.base_recurrent.ipynb #a8514027
 @patch
@@ -229,9 +235,14 @@ def lag_periods(self: BaseRecurrent) -> list:
     return list(getattr(self, 'seasons', None) or [getattr(self, 'season_length', None) or 1])
 
 @patch(as_prop=True)
+def futr_inputs(self: BaseRecurrent) -> list:
+    "The future columns the model reads from the data: the user's future exogenous, then the calendar features."
+    return self.futr_exog_list + list(getattr(self, 'calendar_cols', []))
+
+@patch(as_prop=True)
 def futr_width(self: BaseRecurrent) -> int:
-    "Inputs per future step: the future exogenous columns and the seasonal lags (a model builds its layers for it)."
-    return len(self.futr_exog_list) + len(self.lag_periods)
+    "Inputs per future step: future exogenous, calendar features, seasonal lags (a model builds its layers for it)."
+    return len(self.futr_inputs) + len(self.lag_periods)
 
 @patch
 def _statistics(self: BaseRecurrent, x, obs):
@@ -304,6 +315,8 @@ def _windows(self: BaseRecurrent,
     futr = [self._scale(future_windows(x[:, :, 1 + X:].transpose(1, 2), h)[:, :, o], at_origin(shift)[:, :, o],
                         at_origin(scale)[:, :, o])]
     loc, scl = shift[:, o, :1], scale[:, o, :1]                                      # [B, T, 1]: the target's
+    if self._calendar_idx:                                        # in [-1, 1] already: not scaled
+        futr.append(future_windows(temporal[:, self._calendar_idx], h)[:, :, o])
     lags = []
     for m in self.lag_periods:
         start = max(0, T - 1 - m * -(-h // m)) if last_only else 0                   # the steps a lag can reach

@@ -43,6 +43,7 @@ class LSTM(BaseRecurrent):
                  stat_exog_list = None, # static exogenous columns
                  scale_like_target = None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
                  seasonal_lags = 'auto', # seasons (steps) whose lag of the target is a future input; 'auto': freq's seasons or 1, chosen in fit; None
+                 calendar: bool = False, # read freq's calendar (hour, weekday, time of year) at each forecast step
                  tail_validation: bool = True, # without val_size: hold out the last h steps, calibrate intervals on them
                  train_origins: int = 256, # origins decoded per series and training step (a random sample beyond)
                  loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
@@ -74,7 +75,7 @@ class LSTM(BaseRecurrent):
                          val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
                          scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
                          stat_exog_list=stat_exog_list, scale_like_target=scale_like_target,
-                         seasonal_lags=seasonal_lags, tail_validation=tail_validation, train_origins=train_origins,
+                         seasonal_lags=seasonal_lags, calendar=calendar, tail_validation=tail_validation, train_origins=train_origins,
                          num_workers_loader=num_workers_loader,
                          drop_last_loader=drop_last_loader, num_threads=num_threads, random_seed=random_seed, alias=alias, **trainer_kwargs)
         for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
