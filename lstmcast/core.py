@@ -34,7 +34,8 @@ def parse_freq(freq) -> pd.DateOffset|int:
         if freq < 1: raise ValueError(f"an integer freq is the step between time indices and must be >= 1, got {freq}")
         return int(freq)
     if isinstance(freq, pd.tseries.offsets.BaseOffset): return freq
-    if not isinstance(freq, str): raise TypeError(f"freq must be a pandas alias such as 'D' or 'ME', or an int; got {freq!r}")
+    if not isinstance(freq, str):
+        raise TypeError(f"freq must be a pandas alias such as 'D' or 'ME', or an int; got {freq!r}")
     try: return to_offset(freq)
     except ValueError: pass
     m = re.fullmatch(r'(\d*)([A-Za-z]+)(-\w+)?', freq.strip())
@@ -47,7 +48,8 @@ _SEASONS = {'s': 60, 'min': 60 * 24, 'h': 24, 'D': 7, 'B': 5, 'W': 52, 'SM': 24,
             'MS': 12, 'BM': 12, 'BME': 12, 'BMS': 12, 'Q': 4, 'QE': 4, 'QS': 4, 'BQ': 4, 'BQE': 4, 'BQS': 4}
 
 def season_length(freq) -> int:
-    "Steps in one season of `freq` (output of `parse_freq`): a day for sub-daily data, else a week or a year; 1 if none."
+    ("Steps in one season of `freq` (output of `parse_freq`): a day for sub-daily data, else a week or a year; "
+     "1 if none.")
     if isinstance(freq, int): return 1
     base, n = freq.rule_code.split('-')[0], getattr(freq, 'n', 1)
     per = {'s': 86400, 'min': 1440, 'h': 24}.get(base) or _SEASONS.get(base, 1)   # sub-daily: steps in a day
@@ -115,7 +117,8 @@ def check_frame(df, # the user's frame
                 id_col='unique_id', time_col='ds'):
     "Refuse a frame that is not a DataFrame, lacks columns, or has non-numeric or missing values where they matter."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
-    if df.columns.duplicated().any(): _fail(f"{name} has duplicated column names {list(df.columns[df.columns.duplicated()])}")
+    if df.columns.duplicated().any():
+        _fail(f"{name} has duplicated column names {list(df.columns[df.columns.duplicated()])}")
     missing = [c for c in required if c not in df.columns]
     if missing:
         in_index = [c for c in missing if c in df.index.names]     # e.g. after a groupby or set_index
@@ -151,7 +154,8 @@ def check_available_mask(df, name='df'):
     "A user's `available_mask` column (1: the target counts, 0: it is hidden from training and scaling) holds 0 or 1."
     if 'available_mask' not in df.columns: return
     mask = df['available_mask']
-    if not pd.api.types.is_numeric_dtype(mask): _fail(f"column 'available_mask' of {name} must be numeric (0 or 1), got dtype {mask.dtype}")
+    if not pd.api.types.is_numeric_dtype(mask):
+        _fail(f"column 'available_mask' of {name} must be numeric (0 or 1), got dtype {mask.dtype}")
     bad = ~np.isin(mask.to_numpy(np.float64), (0., 1.))                  # NaN included
     if bad.any(): _fail(f"column 'available_mask' of {name} must hold 0 (target hidden) or 1 (target counts), got "
                         f"{float(mask.iloc[bad.argmax()]):g} at row {_label(df.index, bad.argmax())!r}")
@@ -159,37 +163,47 @@ def check_available_mask(df, name='df'):
 def check_observed(dataset, # a `TimeSeriesDataset`
                    holdout: int=0, # last steps of each series that do not count (held out by `cross_validation`)
                   ):
-    "Refuse series whose target is missing (NaN, or `available_mask` 0) on every row: nothing to learn or forecast from."
+    ("Refuse series whose target is missing (NaN, or `available_mask` 0) on every row: nothing to learn or "
+     "forecast from.")
     pos = np.arange(len(dataset.temporal)) - np.repeat(dataset.indptr[:-1], dataset.lengths)   # row within its series
     usable = (dataset.temporal[:, -1].numpy() > 0) & (pos < np.repeat(dataset.lengths - holdout, dataset.lengths))
     counts = np.add.reduceat(usable.astype(np.int64), dataset.indptr[:-1])
-    empty = np.flatnonzero((counts == 0) & (dataset.lengths > holdout))   # too short for the holdout: refused by its caller
+    # too short for the holdout: refused by its caller
+    empty = np.flatnonzero((counts == 0) & (dataset.lengths > holdout))
     if not len(empty): return
     ids = [_label(dataset.uids, i) for i in empty[:5]] + ([f'... ({len(empty) - 5} more)'] if len(empty) > 5 else [])
     where = f" before the last {holdout} steps, held out by cross_validation" if holdout else ""
-    _fail(f"series {ids} ha{'s' if len(empty) == 1 else 've'} no observed target (y is NaN or available_mask is 0 on every row"
-          f"{where}): drop {'it' if len(empty) == 1 else 'them'} from df, or give {'it' if len(empty) == 1 else 'them'} values")
+    one = len(empty) == 1
+    _fail(f"series {ids} ha{'s' if one else 've'} no observed target (y is NaN or available_mask is 0 on every row"
+          f"{where}): drop {'it' if one else 'them'} from df, or give {'it' if one else 'them'} values")
 
 # %% ../nbs/core.ipynb #a4279a63
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
-    if ds.isna().any(): _fail(f"{time_col!r} has {ds.isna().sum()} missing time stamp(s), e.g. at row {_label(ds.index, ds.isna().argmax())!r}; every row needs one")
+    if ds.isna().any(): _fail(f"{time_col!r} has {ds.isna().sum()} missing time stamp(s), e.g. at row "
+                              f"{_label(ds.index, ds.isna().argmax())!r}; every row needs one")
     if isinstance(freq, int):
-        if not pd.api.types.is_integer_dtype(ds): _fail(f"freq={freq} (an integer) needs integer {time_col!r} values, got {ds.dtype}; pass a pandas alias such as 'D' for dates")
+        if not pd.api.types.is_integer_dtype(ds):
+            _fail(f"freq={freq} (an integer) needs integer {time_col!r} values, got {ds.dtype}; "
+                  f"pass a pandas alias such as 'D' for dates")
         prev, expected = ds.to_numpy()[:-1], ds.to_numpy()[:-1] + freq
     else:
-        if not pd.api.types.is_datetime64_any_dtype(ds): _fail(f"{time_col!r} must hold timestamps for freq={freq.freqstr!r}, got {ds.dtype}; convert it with pd.to_datetime, or use an integer freq for integer indices")
+        if not pd.api.types.is_datetime64_any_dtype(ds):
+            _fail(f"{time_col!r} must hold timestamps for freq={freq.freqstr!r}, got {ds.dtype}; "
+                  f"convert it with pd.to_datetime, or use an integer freq for integer indices")
         codes, stamps = pd.factorize(ds, use_na_sentinel=False)   # calendar arithmetic on the distinct stamps only
         stamps = pd.DatetimeIndex(stamps)
         off = stamps[(stamps + freq) - freq != stamps]
-        if len(off): _fail(f"{time_col!r} has dates off the grid of freq={freq.freqstr!r}, e.g. {off[0]}; pass the freq that matches your dates (e.g. 'MS' for month starts)")
+        if len(off): _fail(f"{time_col!r} has dates off the grid of freq={freq.freqstr!r}, e.g. {off[0]}; "
+                           f"pass the freq that matches your dates (e.g. 'MS' for month starts)")
         expected = (stamps + freq).to_numpy()[codes[:-1]]
     same = df[id_col].to_numpy()[1:] == df[id_col].to_numpy()[:-1]
     gap = same & (ds.to_numpy()[1:] != expected)
     if gap.any():
         i = gap.argmax()
-        _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, which is not one step of freq; "
+        _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, "
+              f"which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
 # %% ../nbs/core.ipynb #4e77df53
@@ -218,7 +232,8 @@ BOXCOX_GRID = np.linspace(-1, 2, 61)
 
 def boxcox(y, lam):
     "`(y^λ - 1)/λ`, and `log y` where `λ = 0`."
-    with np.errstate(all='ignore'): return np.where(lam == 0, np.log(y), (np.power(y, lam) - 1) / np.where(lam == 0, 1, lam))
+    with np.errstate(all='ignore'):
+        return np.where(lam == 0, np.log(y), (np.power(y, lam) - 1) / np.where(lam == 0, 1, lam))
 
 def inv_boxcox(z, lam):
     "The inverse of `boxcox`; values beyond the transform's range map to (almost) 0."
@@ -232,8 +247,8 @@ def boxcox_lambdas(y: np.ndarray, # positive targets, NaN where not to be used
     "Per-series `λ` maximising the Box-Cox profile log-likelihood over `BOXCOX_GRID`."
     logy = pd.Series(np.log(y)).groupby(codes)
     count, sumlog = logy.count().reindex(range(n)).to_numpy(), logy.sum().reindex(range(n)).to_numpy()
-    ll = [-count / 2 * np.log(np.maximum(pd.Series(boxcox(y, lam)).groupby(codes).var(ddof=0).reindex(range(n)).to_numpy(), 1e-300))
-          + (lam - 1) * sumlog for lam in BOXCOX_GRID]
+    var = lambda lam: pd.Series(boxcox(y, lam)).groupby(codes).var(ddof=0).reindex(range(n)).to_numpy()
+    ll = [-count / 2 * np.log(np.maximum(var(lam), 1e-300)) + (lam - 1) * sumlog for lam in BOXCOX_GRID]
     return BOXCOX_GRID[np.nan_to_num(np.array(ll), nan=-np.inf).argmax(0)]
 
 # %% ../nbs/core.ipynb #f31bba3c
@@ -242,19 +257,24 @@ class NeuralForecast:
     def __init__(self,
                  models: list, # models sharing the horizon `h`, e.g. `[LSTM(h=12)]`
                  freq, # pandas frequency alias of `ds` ('D', 'ME', 'M', 'h', ...), or an int step for integer `ds`
-                 local_scaler_type: str|None=None, # scale each series' target before training: 'standard', 'robust', 'robust-iqr', 'minmax', 'boxcox'
-                 num_threads: int|None=None, # torch's intra-op threads in every model's fit and predict; None: each model's own
+                 # scale each series' target before training: 'standard', 'robust', 'robust-iqr', 'minmax', 'boxcox'
+                 local_scaler_type: str|None=None,
+                 # torch's intra-op threads in every model's fit and predict; None: each model's own
+                 num_threads: int|None=None,
                 ):
-        if not isinstance(models, (list, tuple)) or not models: raise TypeError("models must be a non-empty list of models, e.g. [LSTM(h=12)]")
+        if not isinstance(models, (list, tuple)) or not models:
+            raise TypeError("models must be a non-empty list of models, e.g. [LSTM(h=12)]")
         hs = {m.h for m in models}
         if len(hs) > 1: _fail(f"all models must share the same horizon h, got {sorted(hs)}")
         names = [repr(m) for m in models]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup: _fail(f"several models are named {dup}: give each an alias, e.g. LSTM(..., alias='LSTM_big')")
         if local_scaler_type is not None and local_scaler_type not in (*LOCAL_SCALERS, 'boxcox'):
-            _fail(f"unknown local_scaler_type {local_scaler_type!r}; use one of {', '.join(LOCAL_SCALERS)}, boxcox or None")
+            _fail(f"unknown local_scaler_type {local_scaler_type!r}; use one of {', '.join(LOCAL_SCALERS)}, "
+                  f"boxcox or None")
         if local_scaler_type is not None and any(getattr(m.loss, 'return_params', False) for m in models):
-            _fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay in the scaled space")
+            _fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay "
+                  "in the scaled space")
         self.models, self.freq, self.h = list(models), parse_freq(freq), hs.pop()
         for m in self.models: m.season_length, m.seasons = season_length(self.freq), seasons(self.freq)   # 'auto' lags
         for m in self.models: m.calendar_cols = calendar_columns(self.freq) if getattr(m, 'calendar', False) else []
@@ -289,7 +309,8 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
         if static_df is None: _fail(f"the models use static columns {stat}: pass static_df with {id_col!r} and them")
         check_frame(static_df, 'static_df', [id_col, *stat], stat, id_col, id_col)
         unknown = set(static_df[id_col]) - set(df[id_col])
-        if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. {sorted(unknown, key=str)[:3]}; they are ignored")
+        if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. "
+                                  f"{sorted(unknown, key=str)[:3]}; they are ignored")
     mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_frame does
     df = sort_panel(df[[id_col, time_col, target_col, *temporal, *mask]], id_col, time_col)
     check_time_grid(df, self.freq, id_col, time_col)
@@ -307,7 +328,8 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
 
 @patch
 def _scale_locally(self: NeuralForecast, dataset, holdout: int):
-    "Scale the target of each series (and the columns a model scales like it) with statistics of its rows before the last `holdout`; keep them to map back."
+    ("Scale the target of each series (and the columns a model scales like it) with statistics of its rows before "
+     "the last `holdout`; keep them to map back.")
     codes = np.repeat(np.arange(len(dataset)), dataset.lengths)
     y = dataset.temporal[:, 0].numpy().astype(np.float64)
     usable = dataset.temporal[:, -1].numpy() > 0
@@ -315,12 +337,14 @@ def _scale_locally(self: NeuralForecast, dataset, holdout: int):
     if self.local_scaler_type == 'boxcox':
         if (y[usable] <= 0).any():
             bad = dataset.uids[codes[np.argmax(usable & (y <= 0))]]
-            _fail(f"local_scaler_type='boxcox' needs positive targets, but series {bad!r} has values <= 0; use 'standard' or 'robust'")
+            _fail(f"local_scaler_type='boxcox' needs positive targets, but series {bad!r} has values <= 0; "
+                  f"use 'standard' or 'robust'")
         dataset.y_lambda = boxcox_lambdas(np.where(usable, y, np.nan), codes, len(dataset))
         dataset.y_shift, dataset.y_scale = np.zeros(len(dataset)), np.ones(len(dataset))
         with np.errstate(all='ignore'): z = np.where(y > 0, boxcox(y, dataset.y_lambda[codes]), 0.)  # masked rows: 0
     else:
-        dataset.y_shift, dataset.y_scale = local_statistics(np.where(usable, y, np.nan), codes, len(dataset), self.local_scaler_type)
+        dataset.y_shift, dataset.y_scale = local_statistics(np.where(usable, y, np.nan), codes, len(dataset),
+                                                            self.local_scaler_type)
         z = (y - dataset.y_shift[codes]) / dataset.y_scale[codes]
     dataset.temporal[:, 0] = torch.from_numpy(z).float()
     cols = list(dataset.temporal_cols)
@@ -337,7 +361,8 @@ def _in_target_units(dataset, values, series, name):
     "`values` of column `name` on the rows of `series`, scaled locally as the target is: the inverse of `_unscaled`."
     if dataset.y_lambda is not None:
         if (values <= 0).any():
-            _fail(f"local_scaler_type='boxcox' needs positive values in {name!r}, which scale_like_target scales like the target")
+            _fail(f"local_scaler_type='boxcox' needs positive values in {name!r}, which scale_like_target scales "
+                  f"like the target")
         values = boxcox(values, dataset.y_lambda[series])
     return (values - dataset.y_shift[series]) / dataset.y_scale[series]
 
@@ -360,14 +385,17 @@ def fit(self: NeuralForecast,
         time_col: str='ds', # column of time stamps (or integer indices)
         target_col: str='y', # column to forecast
         prediction_intervals=None, # a `PredictionIntervals`: calibrate conformal intervals for `predict(level=...)`
-        ckpt_path: str|dict|None=None, # a Lightning checkpoint to resume an interrupted fit; several models: {alias: path}
-        distributed_config=None, # a `lstmcast.spark.DistributedConfig`: train in processes started by pyspark (the default for a Spark `df`)
+        # a Lightning checkpoint to resume an interrupted fit; several models: {alias: path}
+        ckpt_path: str|dict|None=None,
+        # a `lstmcast.spark.DistributedConfig`: train in processes started by pyspark (the default for a Spark `df`)
+        distributed_config=None,
        ):
     "Train every model on the series of `df` (pandas, polars, or Spark with `distributed_config`)."
     check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
     if distributed_config is not None:
         if prediction_intervals is not None:
-            raise ValueError("prediction_intervals cannot be calibrated in a Spark fit: fit on pandas or polars for them")
+            raise ValueError("prediction_intervals cannot be calibrated in a Spark fit: "
+                             "fit on pandas or polars for them")
         return fit_on_spark(self, df, static_df, distributed_config, val_size=val_size, id_col=id_col,
                             time_col=time_col, target_col=target_col, ckpt_path=ckpt_path)
     if ckpt_path is not None and not isinstance(ckpt_path, dict):
@@ -377,7 +405,8 @@ def fit(self: NeuralForecast,
     unknown = set(ckpt_path or {}) - {repr(m) for m in self.models}
     if unknown: raise ValueError(f"ckpt_path names {sorted(unknown)}, which are not among the models {self.models}")
     self._conformal = {}
-    if prediction_intervals is not None: self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col, val_size)
+    if prediction_intervals is not None:
+        self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col, val_size)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
     self.time_dtype = df[time_col].dtype
@@ -443,7 +472,8 @@ def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
         _fail(f"futr_df lacks {missing.sum()} of the {len(grid)} future rows the forecasts need, e.g. "
               f"{self.id_col}={ex[self.id_col]}, {self.time_col}={ex[self.time_col]}; "
               f"nf.get_missing_future(futr_df) lists them")
-    if len(futr_df) > len(grid): warnings.warn(f"futr_df has {len(futr_df) - len(grid)} rows beyond the forecast horizon; they are ignored")
+    if len(futr_df) > len(grid):
+        warnings.warn(f"futr_df has {len(futr_df) - len(grid)} rows beyond the forecast horizon; they are ignored")
     for c in futr: block[:, :, cols.index(c)] = torch.from_numpy(merged[c].to_numpy(np.float32).reshape(n, h))
     if dataset.y_shift is not None:                  # local scaling: future lags of the target in its scaled units
         series = np.repeat(np.arange(n), h)
@@ -478,15 +508,16 @@ def predict(self: NeuralForecast,
             futr_df: pd.DataFrame|None=None, # future exogenous values for the `h` steps after each series
             sort_df: bool=True, # neuralforecast 1.7's; ignored: the forecasts are always sorted by id then time
             verbose: bool=False, # neuralforecast 1.7's; accepted, nothing to report
-            level: list|None=None, # interval levels in (0, 100): conformal if calibrated in `fit`, else the model's distribution
+            # interval levels in (0, 100): conformal if calibrated in `fit`, else the model's distribution
+            level: list|None=None,
            ) -> pd.DataFrame: # `id_col`, `time_col`, one column per model output; sorted by id then time
     "Forecast the `h` steps after each series with every model."
     check_compat_flags(sort_df=sort_df, verbose=verbose)
     if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = _as_list(level)                                                  # level=90 means [90]
     if level is not None and any(0 < lv < 1 for lv in level):
-        warnings.warn(f"level={level} asks for intervals narrower than 1%: levels are percentages, so a fraction such as "
-                      f"0.9 is almost surely meant as 90; pass level=[90] for a 90% interval")
+        warnings.warn(f"level={level} asks for intervals narrower than 1%: levels are percentages, so a fraction "
+                      f"such as 0.9 is almost surely meant as 90; pass level=[90] for a 90% interval")
     dataset = (self._training_data('predict') if df is None
                else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col))
     with_future = dataset.append_future(self._future_block(dataset, futr_df))
@@ -508,7 +539,8 @@ def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_co
     series = np.searchsorted(dataset.indptr, rows, side='right') - 1
     y = _unscaled(dataset, dataset.temporal[rows, 0].numpy().astype(np.float64), series)
     y[dataset.temporal[rows, -1].numpy() == 0] = np.nan
-    out = pd.DataFrame({id_col: uids_rows, time_col: dataset.times[rows], 'cutoff': dataset.times[cutoff_rows], target_col: y})
+    out = pd.DataFrame({id_col: uids_rows, time_col: dataset.times[rows], 'cutoff': dataset.times[cutoff_rows],
+                        target_col: y})
     for name, values in models_out.items(): out[name] = values
     return out
 
@@ -516,14 +548,19 @@ def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_co
 def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
     "Column name -> flat values in the target's units, for each model's `[rows, h, k]` forecasts of `series` `[rows]`."
     series = np.repeat(series, self.h)
-    return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series) for m, fc in zip(self.models, forecasts)
-            for j, suffix in enumerate(m.loss.output_names)}
+    return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series)
+            for m, fc in zip(self.models, forecasts) for j, suffix in enumerate(m.loss.output_names)}
 
 # %% ../nbs/core.ipynb #94764397
 def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
     "`df` without the last `n` rows of each series."
     df = df.sort_values([id_col, time_col], kind='stable')
     return df[df.groupby(id_col, sort=False).cumcount(ascending=False) >= n]
+
+def _check_int(v, name: str, low: int):
+    "Refuse `v` unless it is an integer (not a bool) of at least `low`."
+    if not (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low):
+        _fail(f"{name} must be an integer >= {low}, got {v!r}")
 
 @patch
 def cross_validation(self: NeuralForecast,
@@ -550,46 +587,70 @@ def cross_validation(self: NeuralForecast,
     own = [m.loss for m in self.models]                   # without conformal intervals, level asks the models' losses
     asked = [self._loss_for_level(m, level) if level is not None and prediction_intervals is None else m.loss
              for m in self.models]
-    _check_int = lambda v, name, low: (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low) or _fail(f"{name} must be an integer >= {low}, got {v!r}")
     _check_int(step_size, 'step_size', 1)
     if test_size is None:
         _check_int(n_windows, 'n_windows', 1)
         test_size = h + step_size * (n_windows - 1)
     else:
         _check_int(test_size, 'test_size', h)
-        if (test_size - h) % step_size: _fail(f"test_size - h = {test_size - h} must be a multiple of step_size = {step_size}")
+        if (test_size - h) % step_size:
+            _fail(f"test_size - h = {test_size - h} must be a multiple of step_size = {step_size}")
         n_windows = (test_size - h) // step_size + 1
+    if not isinstance(refit, (bool, np.bool_)): _check_int(refit, 'refit (an int: windows per fit)', 1)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     dataset = self._dataset(df, static_df, id_col, time_col, target_col, holdout=test_size)
     self.dataset, self.time_dtype = dataset, df[time_col].dtype
     short = dataset.lengths < test_size + val_size + 2
     if short.any(): _fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
                           f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
-    every = n_windows + 1 if refit is False else (1 if refit is True else int(refit))
+    every = n_windows if not refit else (1 if refit is True else int(refit))   # windows per fit
     frames, self._conformal = [], {}                                  # an earlier calibration is for other weights
-    for w in range(n_windows):
-        after = test_size - w * step_size                                # rows after the cutoff in each series
-        if w % every == 0:
-            if prediction_intervals is not None:                         # backtests of the data before the cutoff
-                self._calibrate(_drop_last(df, after, id_col, time_col), static_df, prediction_intervals, id_col,
-                                time_col, target_col, val_size)
-            for m in self.models: m.fit(dataset, val_size=val_size, test_size=after)
-        window = dataset.cut(after - h, n_masked=h)                      # history to the cutoff, then h masked rows
-        window.times = None
-        ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
-        rows = (ends[:, None] - h + np.arange(h)).ravel()
+    for first in range(0, n_windows, every):
+        afters = [test_size - w * step_size for w in range(first, min(first + every, n_windows))]  # rows after cutoffs
+        if prediction_intervals is not None:                             # backtests of the data before the cutoff
+            self._calibrate(_drop_last(df, afters[0], id_col, time_col), static_df, prediction_intervals, id_col,
+                            time_col, target_col, val_size)
+        for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0])
         for m, loss in zip(self.models, asked): m.loss = loss
-        try: cols = self._columns([m.predict(window).numpy() for m in self.models], dataset, np.arange(len(dataset)))
+        try: frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level)
         finally:
             for m, loss in zip(self.models, own): m.loss = loss
-        frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), np.repeat(np.asarray(dataset.uids), h),
-                          cols, id_col, time_col, target_col)
-        for m in self.models if prediction_intervals is not None else []:
-            frame = self._conformal_columns(frame, m, level, False)
-        frames.append(frame)
     self.dataset, self.fitted = dataset, True
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
+
+# %% ../nbs/core.ipynb #80010531
+@patch
+def _backtest_frames(self: NeuralForecast, dataset, afters: list,
+                     level: list|None, # the levels of conformal intervals; None: none
+                    ) -> list:
+    "A forecast frame for each cutoff, `after` rows before the end of every series, from the fitted models."
+    h, uids = self.h, np.repeat(np.asarray(dataset.uids), self.h)
+    forecasts = [self._window_forecasts(m, dataset, afters) for m in self.models]      # [model][window]
+    frames = []
+    for j, after in enumerate(afters):
+        ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
+        rows = (ends[:, None] - h + np.arange(h)).ravel()
+        cols = self._columns([fc[j] for fc in forecasts], dataset, np.arange(len(dataset)))
+        frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), uids, cols, self.id_col, self.time_col,
+                          self.target_col)
+        for m in self.models if level is not None else []: frame = self._conformal_columns(frame, m, level, False)
+        frames.append(frame)
+    return frames
+
+@patch
+def _window_forecasts(self: NeuralForecast, m, dataset, afters: list) -> list:
+    "Model `m`'s forecasts `[n_series, h, k]` from each cutoff: one pass over the series, or one `predict` a cutoff."
+    if self._one_pass and hasattr(m, 'predict_origins'): return list(m.predict_origins(dataset, afters).numpy())
+    return [_cut_predict(m, dataset, after, self.h) for after in afters]
+
+def _cut_predict(m, dataset, after: int, h: int) -> np.ndarray:
+    "`m.predict` on every series cut at `after` rows before its end, then its next `h` rows with their targets masked."
+    window = dataset.cut(after - h, n_masked=h)                           # history to the cutoff, then h masked rows
+    window.times = None
+    return m.predict(window).numpy()
+
+NeuralForecast._one_pass = True   # False: one `predict` per cutoff, the reference the one-pass backtests are tested on
 
 # %% ../nbs/core.ipynb #becf4f25
 @patch
@@ -604,8 +665,9 @@ def predict_insample(self: NeuralForecast,
     rows = (origins[:, None] + 1 + np.arange(self.h)).ravel()
     series = np.searchsorted(self.dataset.indptr, origins, side='right') - 1
     cols = self._columns([fc.numpy() for _, fc in results], self.dataset, series)
-    return _labelled(self.dataset, rows, np.repeat(origins, self.h), np.repeat(np.asarray(self.dataset.uids)[series], self.h),
-                     cols, self.id_col, self.time_col, self.target_col)
+    uids = np.repeat(np.asarray(self.dataset.uids)[series], self.h)
+    return _labelled(self.dataset, rows, np.repeat(origins, self.h), uids, cols, self.id_col, self.time_col,
+                     self.target_col)
 
 # %% ../nbs/core.ipynb #dbcc34f9
 def is_rank_zero() -> bool:
@@ -732,8 +794,10 @@ class PredictionIntervals:
     METHODS = ('conformal_distribution', 'conformal_error')
     def __init__(self,
                  n_windows: int=2, # backtest windows per series (errors per series and horizon step)
-                 method: str='conformal_distribution'): # 'conformal_distribution' (signed errors) or 'conformal_error' (absolute)
-        if not (isinstance(n_windows, int) and n_windows >= 2): _fail(f"n_windows must be an integer >= 2, got {n_windows!r}")
+                 # 'conformal_distribution' (signed errors) or 'conformal_error' (absolute)
+                 method: str='conformal_distribution'):
+        if not (isinstance(n_windows, int) and n_windows >= 2):
+            _fail(f"n_windows must be an integer >= 2, got {n_windows!r}")
         if method not in self.METHODS: _fail(f"unknown method {method!r}; use one of {self.METHODS}")
         self.n_windows, self.method = n_windows, method
     def __repr__(self): return f"PredictionIntervals(n_windows={self.n_windows}, method={self.method!r})"
@@ -756,15 +820,17 @@ def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col,
     for m in self.models:
         names = m.loss.output_names                                       # the point column, else the median
         point = f'{m!r}' + next((s for s in ('', '-median') if s in names), names[0])
-        errors = (cv[target_col] - cv[point]).to_numpy().reshape(n, intervals.n_windows, self.h)  # cv is sorted by id, cutoff, ds
+        # cv is sorted by id, cutoff, ds
+        errors = (cv[target_col] - cv[point]).to_numpy().reshape(n, intervals.n_windows, self.h)
         self._conformal[repr(m)] = (intervals.method, errors, point)
 
 @patch
 def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
     "Add `lo-X`/`hi-X` columns around model `m`'s point forecast from its calibrated errors."
-    if new_series: _fail("conformal intervals are calibrated per series: predict them for the training series (df=None)")
+    if new_series:
+        _fail("conformal intervals are calibrated per series: predict them for the training series (df=None)")
     method, errors, point = self._conformal[repr(m)]
-    own = [c for c in out.columns if c.startswith((f'{m!r}-lo-', f'{m!r}-hi-'))]    # the loss's own bounds: one kind only
+    own = [c for c in out.columns if c.startswith((f'{m!r}-lo-', f'{m!r}-hi-'))]  # the loss's own bounds: one kind
     out = out.drop(columns=own)
     e = np.moveaxis(errors, 1, -1)                                          # [n, h, windows]
     centre = out[point].to_numpy().reshape(e.shape[:2])
@@ -831,5 +897,6 @@ from .utils import add_param_docs
 
 # %% ../nbs/core.ipynb #1c7caa4f
 for _o in [NeuralForecast, PredictionIntervals, *[NeuralForecast.__dict__[name] for name in (
-        'fit', 'predict', 'cross_validation', 'predict_insample', 'make_future_dataframe', 'get_missing_future', 'save', 'load')]]:
+        'fit', 'predict', 'cross_validation', 'predict_insample', 'make_future_dataframe', 'get_missing_future', 'save',
+        'load')]]:
     add_param_docs(_o)
