@@ -201,6 +201,8 @@ def train(model, # a `BaseRecurrent`, initialised
             trainer = make_trainer(model, val_size)
             trainer.fit(Trainee(model), datamodule=SeriesLoaders(model, dataset, val_size, start), ckpt_path=ckpt_path)
     except SystemExit:
+        # SIGTERM (a scheduler, `kill`, `timeout`) asks the process to end: end it, rather than go on half-trained
+        if getattr(trainer, 'received_sigterm', False): raise SystemExit(128 + signal.SIGTERM) from None
         if not trainer.interrupted: raise
     finally:
         if on_ctrl_c is not None and threading.current_thread() is threading.main_thread():
