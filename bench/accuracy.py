@@ -160,10 +160,11 @@ def scores(y, f, scale, groups, lo=None, hi=None, qs=None):
     return r
 
 
-def run(name, steps, seed, extra):
+def run(name, steps, seed, extra, max_series=None):
     got = load(name)
     if got is None: return None
     df, freq, h, season, n_windows = got
+    if max_series: df = df[df['unique_id'].isin(df['unique_id'].drop_duplicates().iloc[:max_series])]   # a subset
     from lstmcast import NeuralForecast
     from lstmcast.models import LSTM
     from lstmcast.losses.pytorch import DistributionLoss
@@ -225,14 +226,16 @@ if __name__ == '__main__':
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--extra', default='{}', help='JSON of more LSTM arguments')
     ap.add_argument('--json', help='append each result as a JSON line to this file')
+    ap.add_argument('--max-series', type=int, help='keep the first N series of each data set (quick looks)')
     ap.add_argument('--plot', help='write a PNG of the last backtest window of each data set (first series) here')
     a = ap.parse_args()
     warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     extra = json.loads(a.extra)
-    print(f'steps {a.steps}, seed {a.seed}, extra {extra}, threads {os.environ.get("OMP_NUM_THREADS", "default")}')
+    print(f'steps {a.steps}, seed {a.seed}, extra {extra}, threads {os.environ.get("OMP_NUM_THREADS", "default")}'
+          + (f', first {a.max_series} series' if a.max_series else ''))
     done = []
     for name in a.data.split(','):
-        r = run(name, a.steps, a.seed, extra)
+        r = run(name, a.steps, a.seed, extra, a.max_series)
         if r is None: print(f'{name:7} skipped: its data (package or files) is not here'); continue
         report(r); done.append(r)
         if a.json:

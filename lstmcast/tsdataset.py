@@ -32,6 +32,7 @@ class TimeSeriesDataset(torch.utils.data.Dataset):
         self.n_series = len(self.indptr) - 1
         self.uids = pd.Index(range(self.n_series)) if uids is None else pd.Index(uids)
         self.last_dates = last_dates
+        self.local_scaling = None   # each series' target scaling (a `LocalScaling`), set by `NeuralForecast`
         self.lengths = np.diff(self.indptr)
         self.max_size = int(self.lengths.max()) if self.n_series else 0
         self.min_size = int(self.lengths.min()) if self.n_series else 0
@@ -143,8 +144,10 @@ def append_future(self: TimeSeriesDataset,
     temporal = self.temporal.new_empty((indptr[-1], C))
     temporal[torch.from_numpy(old_rows)] = self.temporal
     temporal[torch.from_numpy(new_rows.ravel())] = future.reshape(-1, C).to(temporal)
-    return TimeSeriesDataset(temporal, self.temporal_cols, indptr, self.static, self.static_cols,
-                             self.uids, self.last_dates)
+    out = TimeSeriesDataset(temporal, self.temporal_cols, indptr, self.static, self.static_cols,
+                            self.uids, self.last_dates)
+    out.local_scaling = self.local_scaling                  # the same series, in the same units
+    return out
 
 # %% ../nbs/tsdataset.ipynb #652ae71f
 @patch
@@ -164,8 +167,10 @@ def cut(self: TimeSeriesDataset,
     temporal = self.temporal.clone()
     temporal[torch.from_numpy(masked), -1] = 0
     indptr = np.r_[0, np.cumsum(lengths)]
-    return TimeSeriesDataset(temporal[torch.from_numpy(keep)], self.temporal_cols, indptr, self.static,
-                             self.static_cols, self.uids, None)
+    out = TimeSeriesDataset(temporal[torch.from_numpy(keep)], self.temporal_cols, indptr, self.static,
+                            self.static_cols, self.uids, None)
+    out.local_scaling = self.local_scaling                  # the same series, in the same units
+    return out
 
 # %% ../nbs/tsdataset.ipynb #cee9822b
 def _as_is(batch): return batch

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 
 from ._machine import in_chosen_threads
-from ._scalers import TemporalNorm, SCALER_STATISTICS, trailing_statistics
+from ._scalers import TemporalNorm, SCALER_STATISTICS, trailing_statistics, scale_values, shared_statistics
 from ..losses.pytorch import MAE, check_loss_pair
 from ..tsdataset import TimeSeriesDataset
 
@@ -222,8 +222,7 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
 @patch
 def _scale(self: BaseRecurrent, x, shift, scale):
     "`x` in the units of `shift` and `scale` (broadcast); `asinh` of it for the 'invariant' scaler."
-    z = (x - shift) / scale
-    return torch.asinh(z) if self.scaler_type == 'invariant' else z
+    return scale_values(x, shift, scale, self.scaler_type)
 
 @patch(as_prop=True)
 def lag_periods(self: BaseRecurrent) -> list:
@@ -249,10 +248,7 @@ def _statistics(self: BaseRecurrent, x, obs):
     "Each step's shift and scale `[B, T, K]` from its trailing window; target-unit columns take the target's."
     shift, scale, count = trailing_statistics(x, obs, self.level_window, self.scaler_type)
     if self.scaler_type == 'revin': shift, scale = self.scaler._fold_revin(x, shift, scale)
-    if self._like_target:
-        like = torch.zeros(shift.shape[-1], dtype=torch.bool, device=shift.device)
-        like[self._like_target] = True
-        shift, scale = torch.where(like, shift[..., :1], shift), torch.where(like, scale[..., :1], scale)
+    shift, scale = shared_statistics(shift, scale, 0, self._like_target)    # `scale_like_target`: the target's
     return shift, scale, count[..., :1]
 
 # %% ../../nbs/common.base_recurrent.ipynb #eeba88ef
