@@ -80,7 +80,8 @@ def _from_frame(cls: TimeSeriesDataset,
     mask = np.isfinite(y)                                  # a missing target never counts, whatever the user's mask
     if 'available_mask' in df: mask &= df['available_mask'].to_numpy(np.float64) > 0
     mask = mask.astype(np.float32)
-    values = np.column_stack([np.nan_to_num(y, nan=0.0), df[list(temporal_cols)].to_numpy(np.float32).reshape(len(df), -1), mask])
+    temporal = df[list(temporal_cols)].to_numpy(np.float32).reshape(len(df), -1)
+    values = np.column_stack([np.nan_to_num(y, nan=0.0), temporal, mask])
     ids = df[id_col].to_numpy()
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=np.int64)
     indptr = np.r_[starts, len(df)]
@@ -191,9 +192,11 @@ class EndlessBatchSampler(Sampler):
                  drop_last: bool=False, # skip the last, smaller batch of each pass
                  start: int=0, # batches to skip, e.g. those a resumed fit has trained on
                 ):
-        self.series = torch.arange(series) if isinstance(series, (int, np.integer)) else torch.as_tensor(np.asarray(series, dtype=np.int64))
+        if isinstance(series, (int, np.integer)): self.series = torch.arange(series)
+        else: self.series = torch.as_tensor(np.asarray(series, dtype=np.int64))
         if not len(self.series): raise ValueError("no series to draw training batches from")
-        self.batch_size, self.drop_last, self.seed, self.start = min(batch_size, len(self.series)), drop_last, seed, start
+        self.batch_size = min(batch_size, len(self.series))
+        self.drop_last, self.seed, self.start = drop_last, seed, start
     def __iter__(self):
         generator, step = torch.Generator().manual_seed(self.seed), 0
         while True:

@@ -4,8 +4,9 @@ Quarto (what `nbdev_docs` uses) cannot be installed here, so this command render
 with mkdocs and its Material theme. The pages are the notebooks listed in `nbs/sidebar.yml`, the file Quarto's sidebar
 reads. Each notebook goes through three steps, in a fresh process, two notebooks at a time:
 
-1. execute: every code cell runs in an IPython shell, as `nbdev_test` runs it (cells flagged with settings.ini's
-   `tst_flags`, e.g. `#| slow`, are skipped), and the outputs (tables, plots) are kept in the notebook;
+1. execute: every code cell runs in an IPython shell, as `nbdev_test` runs it, and the outputs (tables, plots) are
+   kept in the notebook. Cells flagged with settings.ini's `tst_flags` run too, as with CI=true in
+   tools/run_tests.py: all but `notest`, and `gpu` (CUDA) and `m4` (the M4 Hourly files) only where they can;
 2. nbdev's own docs processors, `nbdev.processors.FilterDefaults`, exactly what `nbdev_docs` applies before Quarto:
    a `show_doc` API reference after every exported function and class (run in a fresh shell, as nbdev does), hidden
    and exported cells removed, backticked names linked to their reference;
@@ -72,13 +73,15 @@ def sidebar_problems(pages):
 # ---- one notebook, in its own process ----
 
 def execute(nb, path, skip_flags):
-    "Run every code cell of `nb` (read from `path`) as `nbdev_test` does, keeping the outputs; raise on an error."
+    "Run the code cells of `nb` (read from `path`) as `nbdev_test` does, keeping the outputs; raise on an error."
     from execnb.shell import CaptureShell
     from fastcore.xtras import working_directory
     from nbdev.process import extract_directives
+    not_run = set()   # ids of the cells skipped for their flags
     def _no_eval(cell):
         if cell.cell_type != 'code' or 'nbdev_export' + '(' in cell.source: return True
         d = extract_directives(cell, remove=False)
+        if skip_flags & d.keys(): not_run.add(cell.get('id'))
         return d.get('eval:', [''])[0].lower() == 'false' or bool(skip_flags & d.keys())
     shell = CaptureShell(path)
     try:
@@ -86,6 +89,7 @@ def execute(nb, path, skip_flags):
     except Exception:
         sys.stderr.write(shell.prettytb(fname=path) + '\n')
         raise
+    return not_run
 
 
 SHOW_DOC_HINT = '''
@@ -93,6 +97,14 @@ This cell failed in nbdev's show_doc pass (`exec_show_docs`, which nbdev_docs ru
 cells, the cells with an import statement and the show_doc cells, in a fresh shell. A cell that has an import *and*
 uses names defined in other cells fails there: move its import into a cell of imports only.
 '''
+
+_re_front_matter = re.compile(r'^---\s*\n(.*?\S+.*?)\n---\s*$', re.DOTALL)
+
+def front_matter(text):
+    "The YAML front matter of a raw cell (`---`, YAML lines, `---`) as a dict; {} if `text` has none."
+    m = _re_front_matter.match(text.strip())
+    return (yaml.safe_load(m[1]) or {}) if m else {}
+
 
 _re_cell_opt = re.compile(r'^#\|\s*([\w-]+):\s*(.*?)\s*$')
 _re_attr_link = re.compile(r'\[([^\]]*)\]\(([^)\s]*)\)\{([^}]*)\}')
@@ -102,7 +114,6 @@ def for_mkdocs(nb, rel, site_url):
     import markdown
     from markdown.extensions.toc import slugify
     from execnb.nbio import mk_cell
-    from nbdev.frontmatter import _fm2dict
     up = '../' * rel.count('/')
     def relink(text):  # links to the published site (from nbdev's add_links) point into this site instead
         return re.sub(re.escape(site_url) + r'([\w./-]*\.html)(?:#([\w.-]+))?',
@@ -112,7 +123,7 @@ def for_mkdocs(nb, rel, site_url):
     cells, fm = [], {}
     for c in nb.cells:
         if c.cell_type == 'raw' and c.source.lstrip().startswith('---'):
-            fm = _fm2dict(c.source); continue
+            fm = front_matter(c.source); continue
         if c.cell_type == 'markdown': c.source = html_links(relink(c.source))
         if c.cell_type == 'code':
             lines, opts = c.source.splitlines(), {}
@@ -141,11 +152,13 @@ def for_mkdocs(nb, rel, site_url):
 
 _re_draws = re.compile(r'^(plot_series\(|plt\.(subplots|figure)\(|fig, axe?s? = plt\.subplots\()', re.MULTILINE)
 
-def empty_plots(nb):
-    "The code cells meant to show a plot that show none: a bare `plot_series(...)` call, or a new figure not closed."
+def empty_plots(nb, not_run=()):
+    """The code cells meant to show a plot that show none (a bare `plot_series(...)` call, or a new figure not closed),
+    but those in `not_run`, the ids of the cells not run for their flags"""
     has_image = lambda c: any(k in o.get('data', {}) for o in c.get('outputs', [])
                               for k in ('image/png', 'image/svg+xml'))
     return [c.source.strip().splitlines()[0][:100] for c in nb.cells if c.cell_type == 'code'
+            and c.get('id') not in not_run
             and _re_draws.search(c.source) and 'plt.close(' not in c.source and not has_image(c)]
 
 
@@ -155,13 +168,20 @@ def count_images(nb):
                for c in nb.cells for o in c.get('outputs', []))
 
 
-def process_one(src, dst, fill_outputs):
+def skipped_flags():
+    "The test flags whose cells the site does not run: `notest`, and those that need what this machine lacks"
+    sys.path.insert(0, str(ROOT/'tools'))
+    from run_tests import missing_here   # CUDA for `gpu`, the M4 Hourly files for `m4`
+    return ['notest', *missing_here()]
+
+
+def process_one(src, dst, fill_outputs, skip_flags):
     "Execute `src` and write it to `dst`: processed for the site, or (`fill_outputs`) with its outputs only."
     from execnb.nbio import read_nb, write_nb
     from nbdev.processors import FilterDefaults
     src, dst = Path(src), Path(dst)
     nb = read_nb(src)
-    execute(nb, src, set(settings().get('tst_flags', '').split()))
+    not_run = execute(nb, src, set(skip_flags.split()))
     if fill_outputs: return write_nb(nb, dst)
     with warnings.catch_warnings(record=True) as mixed:  # nbdev warns of each cell with imports and other code
         warnings.filterwarnings('always', message='Found cells containing imports', module='nbdev')
@@ -179,17 +199,18 @@ def process_one(src, dst, fill_outputs):
     meta = STAGE/'pages'/Path(rel).with_suffix('.json')
     meta.parent.mkdir(parents=True, exist_ok=True)
     meta.write_text(json.dumps({'title': fm.get('title', dst.stem), 'images': count_images(nb),
-                                'empty_plots': empty_plots(nb)}))
+                                'empty_plots': empty_plots(nb, not_run)}))
 
 
 # ---- the site ----
 
-def run_notebooks(pages, fill_outputs, jobs):
+def run_notebooks(pages, fill_outputs, jobs, skip_flags):
     "Process every page in its own process, `jobs` at a time: {page: problem or None}, printing as they finish."
     def one(rel):
         dst = (NBS/rel) if fill_outputs else STAGE/'docs'/rel
         start = time.time()
-        r = subprocess.run([sys.executable, __file__, '--one', str(NBS/rel), str(dst)] + ['--fill-outputs'] * fill_outputs,
+        r = subprocess.run([sys.executable, __file__, '--one', str(NBS/rel), str(dst), '--skip', ' '.join(skip_flags)]
+                           + ['--fill-outputs'] * fill_outputs,
                            cwd=ROOT, env=ENV, capture_output=True, text=True)
         return rel, time.time() - start, r
     problems = {}
@@ -272,9 +293,10 @@ def main():
     ap.add_argument('--fill-outputs', action='store_true', help="execute the notebooks and store their outputs in nbs/ (for nbdev_docs)")
     ap.add_argument('--jobs', type=int, default=2, help='notebooks processed at once (default 2)')
     ap.add_argument('--one', nargs=2, metavar=('SRC', 'DST'), help=argparse.SUPPRESS)  # a worker process
+    ap.add_argument('--skip', default='notest', help=argparse.SUPPRESS)                 # the worker's flags not run
     args = ap.parse_args()
     if args.one:
-        try: process_one(*args.one, args.fill_outputs)
+        try: process_one(*args.one, args.fill_outputs, args.skip)
         except Exception as e: sys.exit(f'{type(e).__name__}: {e}')
         return 0
     start = time.time()
@@ -285,7 +307,9 @@ def main():
         return 1
     if not args.fill_outputs:
         shutil.rmtree(STAGE, ignore_errors=True); (STAGE/'docs').mkdir(parents=True)
-    problems = [p for p in run_notebooks(pages, args.fill_outputs, args.jobs).values() if p]
+    skip = skipped_flags()
+    print(f"cells flagged {', '.join(skip)} are not run (settings.ini's tst_flags; this machine runs the others)")
+    problems = [p for p in run_notebooks(pages, args.fill_outputs, args.jobs, skip).values() if p]
     if not problems and not args.fill_outputs: problems = build_site(pages)
     what = 'outputs stored in nbs/' if args.fill_outputs else f'{len(pages)} pages in {os.path.relpath(SITE)}/'
     if problems: print('FAIL docs build:\n  ' + '\n  '.join(problems))

@@ -1,20 +1,33 @@
-"""Run every lstmcast test with one command and print `N passed, N failed` on the last line.
+"""Run every lstmcast test with one command: the last line says `N passed, N failed, N skipped`.
+
+The skipped count names the flags whose cells were not run, e.g.
+`40 passed, 0 failed, 14 skipped (12 cells: slow 8, spark 3, ddp 1; 2 docs checks: --docs)`.
 
 One test each: the package is in sync with the notebooks (`nbdev_export` changes nothing under lstmcast/),
 the notebooks are clean (`nbdev_clean` changes nothing under nbs/), README.md is in step with nbs/index.ipynb.
 Both nbdev checks run on a temporary copy of the project, so this command never modifies the working tree.
 Then every notebook under nbs/ (names starting with `_` or `.` excluded) runs through nbdev's `test_nb`, two at a
-time, each in a fresh process with `nbs/` as working directory; cells flagged with settings.ini's `tst_flags`
-(`#| notest`, `#| slow`) are skipped unless named in `--flags` (CI=true adds `slow`); each notebook's line and the
-last line say how many flagged cells were not run. Then pytest runs on tests/ if it holds tests.
+time, each in a fresh process with `nbs/` as working directory. Cells flagged with one of settings.ini's `tst_flags`
+are not run unless the flag is named in `--flags`; each notebook's line and the last line count them, by flag:
+
+- `slow`: long checks (many fits, big panels, memory bounds) that are not the only test of what they check;
+- `spark`: cells that start a Spark session (pyspark and Java); `ddp`: cells that start 2-process DDP training;
+- `gpu`: cells that need CUDA; `m4`: cells that need the M4 Hourly files (`LSTMCAST_M4_DIR`, or ../shared/data/m4);
+- `notest`: cells never run by the tests.
+
+CI=true runs every flag but `notest`: `slow`, `spark` and `ddp` always, `gpu` only where CUDA is available and `m4`
+only where the M4 files are found; otherwise their cells are reported as skipped, with the reason. A flag named in
+`--flags` always runs, so a missing dependency fails loudly. A notebook may not skip its own cells: a cell that an
+IPython input transformer blanks (the old way to skip the rest of a notebook when a dependency was missing) fails
+the notebook. Then pytest runs on tests/ if it holds tests.
 Last, two checks of the docs site, slow (they execute every notebook again), so they run only with `--docs` or when
 CI=true and are otherwise reported as skipped: `tools/build_docs.py` builds the site into the git-ignored `_site/`,
 and `tools/check_docs.py` opens every page in headless Chromium (Debian's `chromium` package).
 
-Usage: python tools/run_tests.py [--flags slow] [--docs] [NOTEBOOK_OR_GLOB ...]
+Usage: python tools/run_tests.py [--flags slow spark ...] [--docs] [--slowest N] [NOTEBOOK_OR_GLOB ...]
 Exit status: 0 if nothing failed, 1 otherwise.
 """
-import argparse, configparser, glob, hashlib, os, re, shutil, subprocess, sys, tempfile, time
+import argparse, configparser, glob, hashlib, json, os, re, shutil, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,10 +35,29 @@ ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT/'nbs'
 BIN = Path(sys.executable).parent  # nbdev's console scripts live beside this interpreter
 ENV = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1'}  # two notebooks at a time on two cores: one thread each
-RUN_ONE = '''import sys
+# nbdev's test_nb, with a shell that times every cell (wall clock, and CPU seconds of the process and of the
+# processes it waited for) and notes the cells its input transformers blank
+RUN_ONE = '''import json, os, sys, time
 from pathlib import Path
-from nbdev.test import test_nb
-ok, _ = test_nb(Path(sys.argv[1]), skip_flags=sys.argv[2].split(), force_flags=sys.argv[3].split(), basepath=sys.argv[4])
+import nbdev.test
+from execnb.shell import CaptureShell
+
+class TimedShell(CaptureShell):
+    cells = []
+    def cell(self, cell, *args, **kwargs):
+        lines = cell.source.splitlines(keepends=True)
+        for t in self.input_transformers_post: lines = t(lines)
+        blanked = bool(cell.source.strip()) and not ''.join(lines).strip()
+        start, cpu = time.time(), sum(os.times()[:4])
+        try: return super().cell(cell, *args, **kwargs)
+        finally: TimedShell.cells.append(dict(idx=getattr(cell, 'idx_', None), id=cell.get('id'),
+                                               secs=time.time() - start, cpu=sum(os.times()[:4]) - cpu,
+                                               blanked=blanked, source=cell.source))
+
+nbdev.test.CaptureShell = TimedShell
+nb, skip, force, base, log = sys.argv[1:]
+ok, _ = nbdev.test.test_nb(Path(nb), skip_flags=skip.split(), force_flags=force.split(), basepath=base)
+Path(log).write_text(json.dumps(TimedShell.cells))
 sys.exit(0 if ok else 1)'''
 
 def hashes(folder, pattern):
@@ -59,25 +91,47 @@ def notebooks(patterns):
     if patterns: return sorted({Path(p).resolve() for pat in patterns for p in (glob.glob(pat, recursive=True) or [pat])})
     return sorted(p for p in NBS.rglob('*.ipynb') if not any(s.startswith(('_', '.')) for s in p.relative_to(NBS).parts))
 
-def flagged_cells(nb, flags):
-    "How many cells of `nb` carry each of `flags` (nbdev's `#| flag` directive): {flag: count} for the flags present"
-    import json
+def cell_flags(cell, flags):
+    "The `flags` a notebook cell carries as nbdev directives (`#| slow`), in the order of `flags`"
+    src = cell['source'] if isinstance(cell['source'], str) else ''.join(cell['source'])
+    words = {line[2:].split()[0] for line in src.splitlines() if line.startswith('#|') and line[2:].split()}
+    return [f for f in flags if f in words]
+
+def skipped_cells(nb, not_run):
+    "How many code cells of `nb` carry a flag of `not_run`: {flag: count}, each cell counted once, for its first flag"
     counts = {}
     for cell in json.loads(Path(nb).read_text())['cells']:
-        if cell['cell_type'] != 'code': continue
-        src = cell['source'] if isinstance(cell['source'], str) else ''.join(cell['source'])
-        for line in src.splitlines():
-            words = line[3:].split() if line.startswith('#|') else []
-            for f in flags:
-                if words and words[0] == f: counts[f] = counts.get(f, 0) + 1
+        if cell['cell_type'] == 'code' and (fs := cell_flags(cell, not_run)): counts[fs[0]] = counts.get(fs[0], 0) + 1
     return counts
 
+def m4_dir():
+    "Where the M4 Hourly tutorial reads its files (as nbs/tutorials/m4_hourly.ipynb looks for them)"
+    return Path(os.environ.get('LSTMCAST_M4_DIR', ROOT.parent/'shared'/'data'/'m4'))
+
+def missing_here():
+    "{flag: why its cells cannot run on this machine} for the flags that need CUDA or data"
+    cuda = 'import torch; print(torch.cuda.is_available())'
+    r = subprocess.run([sys.executable, '-c', cuda], capture_output=True, text=True)
+    missing = {} if r.stdout.strip() == 'True' else {'gpu': 'no CUDA here'}
+    if not all((m4_dir()/f).is_file() for f in ('Hourly-train.csv', 'Hourly-test.csv')):
+        missing['m4'] = 'M4 Hourly files not found (set LSTMCAST_M4_DIR)'
+    return missing
+
 def run_notebook(nb, skip_flags, force_flags):
-    "Run `nb`'s cells with nbdev's `test_nb` in a fresh process: (passed, seconds, output)"
+    "Run `nb`'s cells with nbdev's `test_nb` in a fresh process: (passed, seconds, output, cells run with their times)"
     start = time.time()
-    r = subprocess.run([sys.executable, '-c', RUN_ONE, str(nb), skip_flags, force_flags, str(ROOT)],
-                       cwd=NBS, env=ENV, capture_output=True, text=True)
-    return r.returncode == 0, time.time() - start, r.stdout + r.stderr
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp)/'cells.json'
+        r = subprocess.run([sys.executable, '-c', RUN_ONE, str(nb), skip_flags, force_flags, str(ROOT), str(log)],
+                           cwd=NBS, env=ENV, capture_output=True, text=True)
+        cells = json.loads(log.read_text()) if log.exists() else []
+    out, ok = r.stdout + r.stderr, r.returncode == 0
+    if blanked := [c for c in cells if c['blanked']]:
+        first = blanked[0]
+        ok, out = False, out + (f"{len(blanked)} cell(s) ran as empty cells, blanked by an IPython input transformer, "
+                                f"first cell {first['idx']} (id {first['id']}): a notebook may not skip its own cells; "
+                                "give them a flag of settings.ini's tst_flags instead\n")
+    return ok, time.time() - start, out, cells
 
 def run_pytest():
     "Run pytest on tests/ if it holds tests: (passed, failed)"
@@ -105,40 +159,67 @@ def docs_checks(run):
             yield names[1], 'not run: the docs build failed', True
             return
 
+def first_line(source):
+    "The first line of a cell's code, after its `#|` directives"
+    return next((l for l in source.splitlines() if l.strip() and not l.startswith('#|')), '')[:80]
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--flags', default='', help='space-separated test flags to run, e.g. "slow"')
+    ap.add_argument('--flags', nargs='*', default=[], help='test flags whose cells run too, e.g. --flags slow spark')
     ap.add_argument('--docs', action='store_true', help='also build the docs site and check it in Chromium (default when CI=true)')
+    ap.add_argument('--slowest', type=int, default=0, metavar='N', help='list the N slowest cells run')
     ap.add_argument('notebooks', nargs='*', help='notebook paths or globs (default: every notebook under nbs/)')
     args = ap.parse_args()
     cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
-    skip_flags = cfg['DEFAULT'].get('tst_flags', '')
+    all_flags = cfg['DEFAULT'].get('tst_flags', '').split()
+    flags = [f for s in args.flags for f in s.split()]                 # --flags "slow spark" works too
+    args.notebooks += [f for f in flags if f not in all_flags and (glob.glob(f) or f.endswith('.ipynb'))]
+    flags = [f for f in flags if f not in args.notebooks]               # `--flags slow nbs/x.ipynb`: x is a notebook
+    if unknown := [f for f in flags if f not in all_flags]:
+        ap.error(f"unknown flag(s) {' '.join(unknown)}: settings.ini's tst_flags are {' '.join(all_flags)}")
+    in_ci = os.environ.get('CI', '').lower() == 'true' and not args.notebooks
+    why = {f: f'run them with --flags {f}' for f in all_flags}
+    why['notest'] = 'never run by the tests'
+    if in_ci:                                                           # CI runs every flag that can run here
+        missing = missing_here()
+        why.update(missing)
+        flags += [f for f in all_flags if f != 'notest' and f not in missing]
+    flags = list(dict.fromkeys(flags))
+    not_run = [f for f in all_flags if f not in flags]
     passed = failed = 0
     for name, problem in project_checks():
         print(f'FAIL {name}\n{problem}' if problem else f'PASS {name}', flush=True)
         passed, failed = passed + (not problem), failed + bool(problem)
-    nbs = notebooks(args.notebooks)
-    in_ci = os.environ.get('CI', '').lower() == 'true' and not args.notebooks
-    if in_ci: args.flags = ' '.join(dict.fromkeys(args.flags.split() + ['slow']))   # CI runs the slow cells too
-    not_run = [f for f in skip_flags.split() if f not in args.flags.split()]    # flags whose cells are skipped
-    skipped_cells = {}
+    nbs, skipped, timed, start = notebooks(args.notebooks), {}, [], time.time()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for nb, (ok, secs, out) in zip(nbs, pool.map(lambda nb: run_notebook(nb, skip_flags, args.flags), nbs)):
+        runs = pool.map(lambda nb: run_notebook(nb, ' '.join(all_flags), ' '.join(flags)), nbs)
+        for nb, (ok, secs, out, cells) in zip(nbs, runs):
             name = os.path.relpath(nb, ROOT)
-            cells = flagged_cells(nb, not_run)
-            for f, n in cells.items(): skipped_cells[f] = skipped_cells.get(f, 0) + n
-            note = ''.join(f', {n} cell{"s" * (n > 1)} flagged {f} skipped' for f, n in cells.items())
+            counts = skipped_cells(nb, not_run)
+            for f, n in counts.items(): skipped[f] = skipped.get(f, 0) + n
+            timed += [(c['secs'], name, c) for c in cells]
+            note = f', cpu {sum(c["cpu"] for c in cells):.1f}s'
+            note += f'; not run: {", ".join(f"{f} {n}" for f, n in counts.items())}' if counts else ''
             print(f'PASS {name} ({secs:.1f}s{note})' if ok else f'FAIL {name} ({secs:.1f}s{note})\n{out.rstrip()}',
                   flush=True)
             passed, failed = passed + ok, failed + (not ok)
+    print(f'notebooks: {time.time() - start:.0f}s, cells {sum(c["cpu"] for _, _, c in timed):.0f} CPU seconds')
+    for secs, name, c in sorted(timed, key=lambda t: -t[0])[:args.slowest]:
+        cell = f"{name} cell {c['idx']} (id {c['id']})"
+        print(f"     {secs:6.1f}s (cpu {c['cpu']:5.1f}s) {cell}: {first_line(c['source'])}")
     p, f = run_pytest()
-    passed, failed, skipped = passed + p, failed + f, 0
+    passed, failed, docs_skipped = passed + p, failed + f, 0
     for name, problem, skip in docs_checks(args.docs or in_ci):
         print(f'SKIP {name}: {problem}' if skip else f'FAIL {name}\n{problem}' if problem else f'PASS {name}', flush=True)
-        passed, failed, skipped = passed + (not problem), failed + bool(problem and not skip), skipped + skip
-    flagged = '; '.join(f'{n} cells flagged {f} (run them with --flags {f})' for f, n in skipped_cells.items())
-    print(f'{passed} passed, {failed} failed' + (f', {skipped} skipped' if skipped else '')
-          + (f'; not run: {flagged}' if flagged else ''))
+        passed, failed, docs_skipped = passed + (not problem), failed + bool(problem and not skip), docs_skipped + skip
+    skipped = {f: skipped[f] for f in all_flags if f in skipped}        # in settings.ini's order
+    for f, n in skipped.items(): print(f'SKIP {n} cell{"s" * (n > 1)} flagged {f}: {why[f]}')
+    n_cells = sum(skipped.values())
+    by_flag = ', '.join(f'{f} {n}' for f, n in skipped.items())
+    parts = [f'{n_cells} cell{"s" * (n_cells != 1)}: {by_flag}'] * bool(n_cells)
+    parts += [f'{docs_skipped} docs check{"s" * (docs_skipped != 1)}: --docs'] * bool(docs_skipped)
+    total = f'{passed} passed, {failed} failed, {n_cells + docs_skipped} skipped'
+    print(total + (f' ({"; ".join(parts)})' if parts else ''))
     return 1 if failed else 0
 
 if __name__ == '__main__': sys.exit(main())

@@ -11,7 +11,8 @@ import torch.nn as nn
 
 # %% ../../nbs/common.modules.ipynb #64080342
 ACTIVATIONS = ['ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'SELU', 'CELU', 'GELU', 'SiLU', 'Mish', 'Softplus',
-               'Tanh', 'Sigmoid', 'Softsign', 'Tanhshrink', 'LogSigmoid', 'Hardtanh', 'ReLU6', 'Hardswish', 'Hardsigmoid']
+               'Tanh', 'Sigmoid', 'Softsign', 'Tanhshrink', 'LogSigmoid', 'Hardtanh', 'ReLU6', 'Hardswish',
+               'Hardsigmoid']
 
 # %% ../../nbs/common.modules.ipynb #693aa912
 class MLP(nn.Module):

@@ -113,7 +113,8 @@ class TemporalNorm(nn.Module):
         super().__init__()
         scaler_type = 'identity' if scaler_type is None else scaler_type
         if scaler_type not in SCALER_STATISTICS:
-            raise ValueError(f"Unknown scaler_type {scaler_type!r}; valid ones: {', '.join(SCALER_STATISTICS)} (or None)")
+            valid = ', '.join(SCALER_STATISTICS)
+            raise ValueError(f"Unknown scaler_type {scaler_type!r}; valid ones: {valid} (or None)")
         if scaler_type == 'revin' and num_features is None:
             raise ValueError("scaler_type 'revin' needs num_features, the size of the last (feature) axis")
         self.scaler_type, self.dim, self.eps, self.num_features = scaler_type, dim, eps, num_features
@@ -155,15 +156,17 @@ def trailing_statistics(x:torch.Tensor, # `[B, T, K]`, time on axis 1
 @patch
 def _fold_revin(self:TemporalNorm, x, shift, scale):
     "Fold RevIN's learnable `(z * w + b)` into the statistics: `(x - mean) / std * w + b == (x - shift) / scale`."
-    if self.dim % x.ndim == x.ndim - 1: raise ValueError("revin: the last axis holds the features, so `dim` must be another axis")
-    if x.shape[-1] != self.num_features: raise ValueError(f"revin: x has {x.shape[-1]} features, expected {self.num_features}")
+    if self.dim % x.ndim == x.ndim - 1:
+        raise ValueError("revin: the last axis holds the features, so `dim` must be another axis")
+    if x.shape[-1] != self.num_features:
+        raise ValueError(f"revin: x has {x.shape[-1]} features, expected {self.num_features}")
     w = self.revin_log_weight.exp()
     return shift - self.revin_bias * scale / w, scale / w
 
 @patch
 def transform(self:TemporalNorm,
               x:torch.Tensor, # data; statistics are taken over axis `dim`
-              mask:torch.Tensor|None=None, # 1 observed, 0 padded/missing; as many dims as `x`, broadcastable; None: all observed
+              mask:torch.Tensor|None=None, # 1 observed, 0 padded/missing; as many dims as `x`, broadcastable; None: all
               level_mask:torch.Tensor|None=None): # points whose statistic gives the shift (level); None: `mask`
     "Compute and store `x_shift`, `x_scale` from the observed points of `x` and return `x` scaled with them."
     stats = SCALER_STATISTICS[self.scaler_type]

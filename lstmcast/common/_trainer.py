@@ -91,7 +91,8 @@ class Trainee(pl.LightningModule):
         if self.device.type == 'cuda': checkpoint['cuda_rng_state'] = torch.cuda.get_rng_state(self.device)
     def on_load_checkpoint(self, checkpoint):   # called before the model moves to its device: the current one
         if 'torch_rng_state' in checkpoint: torch.random.set_rng_state(checkpoint['torch_rng_state'])
-        if 'cuda_rng_state' in checkpoint and torch.cuda.is_available(): torch.cuda.set_rng_state(checkpoint['cuda_rng_state'])
+        if 'cuda_rng_state' in checkpoint and torch.cuda.is_available():
+            torch.cuda.set_rng_state(checkpoint['cuda_rng_state'])
 
 # %% ../../nbs/common.trainer.ipynb #c3169d6d
 class KeepBest(pl.Callback):
@@ -144,7 +145,8 @@ def check_trainer_kwargs(kwargs:dict, # the keywords a model passes on to Lightn
     for k in kwargs:
         if k in valid: continue
         close = difflib.get_close_matches(k, list(own) + valid, n=1)
-        raise TypeError(f"{owner} got an unexpected keyword argument {k!r}, which neither it nor Lightning's Trainer takes"
+        raise TypeError(f"{owner} got an unexpected keyword argument {k!r}, "
+                        "which neither it nor Lightning's Trainer takes"
                         + (f": did you mean {close[0]!r}?" if close else ""))
 
 # %% ../../nbs/common.trainer.ipynb #21671ef3
@@ -172,7 +174,8 @@ class SeriesLoaders(pl.LightningDataModule):
     def _mine(self, series): return shard(series, self.trainer.global_rank, self.trainer.world_size)
     def _loader(self, **kw):
         # a loader's own generator: each iter() of a DataLoader draws a seed, which must not move torch's global state
-        return TimeSeriesLoader(self.dataset, num_workers=self.model.num_workers_loader, generator=torch.Generator(), **kw)
+        workers = self.model.num_workers_loader
+        return TimeSeriesLoader(self.dataset, num_workers=workers, generator=torch.Generator(), **kw)
 
     def train_dataloader(self):
         m = self.model
@@ -182,7 +185,8 @@ class SeriesLoaders(pl.LightningDataModule):
 
     def val_dataloader(self):
         if self.val_size == 0: return []
-        return self._loader(sampler=self._mine(np.arange(len(self.dataset))).tolist(), batch_size=self.model.valid_batch_size)
+        mine = self._mine(np.arange(len(self.dataset))).tolist()
+        return self._loader(sampler=mine, batch_size=self.model.valid_batch_size)
 
 # %% ../../nbs/common.trainer.ipynb #3e00416b
 def train(model, # a `BaseRecurrent`, initialised
