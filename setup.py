@@ -21,6 +21,7 @@ dev_requirements = cfg.get("dev_requirements", "").split()
 spark_requirements = cfg.get("spark_requirements", "").split()
 auto_requirements = cfg.get("auto_requirements", "").split()
 onnx_requirements = cfg.get("onnx_requirements", "").split()
+files_requirements = cfg.get("files_requirements", "").split()
 
 setuptools.setup(
     name=cfg["lib_name"],
@@ -37,7 +38,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg["lib_name"]: ["data/*"]},
     install_requires=requirements,
-    extras_require={"dev": dev_requirements, "spark": spark_requirements, "auto": auto_requirements, "onnx": onnx_requirements},
+    extras_require={"dev": dev_requirements, "spark": spark_requirements, "auto": auto_requirements, "onnx": onnx_requirements, "files": files_requirements},
     python_requires=">=" + min_python,
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

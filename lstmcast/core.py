@@ -253,6 +253,14 @@ def _calendar_cols(self: NeuralForecast) -> list:
     return list(dict.fromkeys(c for m in self.models for c in getattr(m, 'calendar_cols', [])))
 
 @patch
+def _with_calendar(self: NeuralForecast, df, time_col, temporal: list) -> tuple:
+    "`df` (sorted) with the calendar features some model reads, and the `temporal` columns with their names."
+    calendar = [c for c in self._calendar_cols() if c not in temporal]     # a user's column of that name is hers
+    if not calendar: return df, temporal
+    features = calendar_features(df[time_col], self.freq)[calendar]
+    return pd.concat([df.reset_index(drop=True), features], axis=1), temporal + calendar
+
+@patch
 def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, holdout: int=0) -> TimeSeriesDataset:
     "Check `df` (and `static_df`) and store them as a dataset with the models' columns."
     temporal = list(dict.fromkeys(self._exog('hist') + self._exog('futr')))
@@ -269,10 +277,7 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
     mask = ['available_mask'] if 'available_mask' in df.columns else []     # the user's: honoured, as from_frame does
     df = sort_panel(df[[id_col, time_col, target_col, *temporal, *mask]], id_col, time_col)
     check_time_grid(df, self.freq, id_col, time_col)
-    calendar = [c for c in self._calendar_cols() if c not in temporal]     # a user's column of that name is hers
-    if calendar:
-        df = pd.concat([df.reset_index(drop=True), calendar_features(df[time_col], self.freq)[calendar]], axis=1)
-    temporal = temporal + calendar
+    df, temporal = self._with_calendar(df, time_col, temporal)
     dataset = TimeSeriesDataset.from_frame(df, static_df if stat else None, temporal, stat,
                                            id_col, time_col, target_col)
     check_observed(dataset, holdout)
@@ -313,7 +318,7 @@ def _unscaled(dataset, values, series):
 # %% ../nbs/core.ipynb #dcfe3061
 @patch
 def fit(self: NeuralForecast,
-        df: pd.DataFrame, # long frame: `id_col`, `time_col`, `target_col` and the models' exogenous columns
+        df: pd.DataFrame|list, # long frame: id, time, target and exogenous columns; or Parquet files (`lstmcast.files`)
         static_df: pd.DataFrame|None=None, # one row per series: `id_col` and static columns
         val_size: int=0, # last steps of each series kept for validation (early stopping, validation loss)
         sort_df: bool=True, # neuralforecast 1.7's; ignored: a copy sorted by id and time is always used
@@ -328,7 +333,7 @@ def fit(self: NeuralForecast,
         # a `lstmcast.spark.DistributedConfig`: train in processes started by pyspark (the default for a Spark `df`)
         distributed_config=None,
        ):
-    "Train every model on the series of `df` (pandas, polars, or Spark with `distributed_config`)."
+    "Train every model on the series of `df` (pandas, polars, Spark with `distributed_config`, or Parquet files)."
     check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
     if distributed_config is not None:
         if prediction_intervals is not None:
@@ -346,8 +351,11 @@ def fit(self: NeuralForecast,
     if prediction_intervals is not None:
         self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col, val_size)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
-    self.dataset = self._dataset(df, static_df, id_col, time_col, target_col)
-    self.time_dtype = df[time_col].dtype
+    files = isinstance(df, (list, tuple))            # Parquet files or folders, each holding whole series
+    if files: from lstmcast.files import files_dataset   # (a lazy import: lstmcast.files imports this module)
+    self.dataset = (files_dataset(self, df, static_df, id_col, time_col, target_col) if files
+                    else self._dataset(df, static_df, id_col, time_col, target_col))
+    self.time_dtype = self.dataset.time_dtype if files else df[time_col].dtype
     import inspect
     for m in self.models:
         go_on = not use_init_models and getattr(m, 'fitted', False) and 'reset' in inspect.signature(m.fit).parameters

@@ -320,7 +320,7 @@ def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) 
     # geometric means of the ratios (every series alike); the season keeps ties and near-ties: the network
     # reads the last values anyway, while a season-old value is lost if not given
     if len(logs) and logs[:, 0].mean() > np.log(1.1): return 1, 1
-    return m, ANCHOR_SEASONS if len(logs) and logs[:, 1].mean() < 0 else 1
+    return m, ANCHOR_SEASONS if len(logs) and logs[:, 1].mean() < np.log(0.995) else 1   # ties: seasonal naive
 
 
 # %% ../../nbs/common.base_recurrent.ipynb #fb1a7cbd
