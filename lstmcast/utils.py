@@ -115,6 +115,7 @@ class ParamTable(ShowDocRenderer):
         if self.sig is None: return ''
         ps = [f'{n}={p.default!r}' if p.default is not p.empty else ('**' if p.kind == p.VAR_KEYWORD else
               '*' if p.kind == p.VAR_POSITIONAL else '') + n for n, p in self.sig.parameters.items() if n != 'self']
+        if not ps: return f'{self.nm}()'                           # textwrap.fill('') would drop the name
         return textwrap.fill(', '.join(ps), 72, initial_indent=f'{self.nm}(', subsequent_indent=' ' * 4,
                              break_on_hyphens=False) + ')'
 

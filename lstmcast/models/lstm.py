@@ -30,7 +30,7 @@ class LSTM(BaseRecurrent):
     def __init__(self,
                  h: int, # forecast horizon
                  input_size: int = -1, # steps of history per training window (truncated backprop); -1: all history
-                 inference_input_size: Optional[int] = None, # steps of history read to predict; None: input_size; -1: all
+                 inference_input_size: Optional[int] = None, # history steps read to predict; None: input_size; -1: all
                  encoder_n_layers: int = 2, # stacked LSTM layers
                  encoder_hidden_size: int = 200, # units of the LSTM's hidden state
                  encoder_bias: bool = True, # whether the LSTM uses the biases `b_ih`, `b_hh`
@@ -41,10 +41,10 @@ class LSTM(BaseRecurrent):
                  futr_exog_list = None, # future exogenous columns
                  hist_exog_list = None, # historic exogenous columns
                  stat_exog_list = None, # static exogenous columns
-                 scale_like_target = None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
-                 seasonal_lags = 'auto', # seasons (steps) whose lag of the target is a future input; 'auto': freq's seasons or 1, chosen in fit; None
+                 scale_like_target = None, # exogenous columns in the target's units (its lags), scaled like the target
+                 seasonal_lags = 'auto', # lags of the target read as future inputs; 'auto': freq's seasons or 1; None
                  calendar: bool = False, # read freq's calendar (hour, weekday, time of year) at each forecast step
-                 tail_validation: bool = True, # without val_size: hold out the last h steps, calibrate intervals on them
+                 tail_validation: bool = True, # without val_size: validate on the last h steps, refit, calibrate
                  train_origins: int = 256, # origins decoded per series and training step (a random sample beyond)
                  loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
                  valid_loss = None, # validation loss; None: `loss`
@@ -60,7 +60,7 @@ class LSTM(BaseRecurrent):
                  batch_size: int = 32, # series per training batch
                  valid_batch_size: Optional[int] = None, # series per validation and prediction batch; None: 1024
                  scaler_type: str = 'robust', # temporal scaler, see `TemporalNorm`
-                 level_window: Optional[int] = None, # trailing steps whose statistics scale each origin; None: h; -1: all
+                 level_window: Optional[int] = None, # trailing steps whose statistics scale an origin; None: h; -1: all
                  random_seed: int = 1, # seed of the initial weights, the batches and the samples
                  num_workers_loader: int = 0, # `DataLoader` workers
                  drop_last_loader: bool = False, # drop the last, incomplete training batch of each pass
@@ -73,11 +73,14 @@ class LSTM(BaseRecurrent):
                          lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
                          early_stop_patience_steps=early_stop_patience_steps,
                          val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
-                         scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list, hist_exog_list=hist_exog_list,
-                         stat_exog_list=stat_exog_list, scale_like_target=scale_like_target,
-                         seasonal_lags=seasonal_lags, calendar=calendar, tail_validation=tail_validation, train_origins=train_origins,
+                         scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list,
+                         hist_exog_list=hist_exog_list, stat_exog_list=stat_exog_list,
+                         scale_like_target=scale_like_target,
+                         seasonal_lags=seasonal_lags, calendar=calendar, tail_validation=tail_validation,
+                         train_origins=train_origins,
                          num_workers_loader=num_workers_loader,
-                         drop_last_loader=drop_last_loader, num_threads=num_threads, random_seed=random_seed, alias=alias, **trainer_kwargs)
+                         drop_last_loader=drop_last_loader, num_threads=num_threads, random_seed=random_seed,
+                         alias=alias, **trainer_kwargs)
         for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
                         ('context_size', context_size), ('decoder_hidden_size', decoder_hidden_size)]:
             if not (isinstance(v, int) and v >= 1): raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -100,8 +103,8 @@ class LSTM(BaseRecurrent):
         # the encoder reads the target, the historic and the static exogenous at every step
         self.hist_encoder = nn.LSTM(input_size=1 + self.hist_exog_size + self.stat_exog_size,
                                     hidden_size=self.encoder_hidden_size, num_layers=encoder_n_layers,
-                                    bias=self.encoder_bias, dropout=self.encoder_dropout if encoder_n_layers > 1 else 0.,
-                                    batch_first=True)
+                                    bias=self.encoder_bias, batch_first=True,
+                                    dropout=self.encoder_dropout if encoder_n_layers > 1 else 0.)
         self.context_adapter = nn.Linear(self.encoder_hidden_size + self.futr_exog_size * h, context_size * h)
         self.quantile_size = self.loss.cos_embedding_dim if 'q' in getattr(self.loss, 'extra_inputs', ()) else 0
         self.mlp_decoder = MLP(in_features=context_size + self.futr_exog_size + self.quantile_size,
@@ -128,7 +131,7 @@ def _encode(self: LSTM, x: torch.Tensor, # `[B, T, inputs]`
 @patch
 def _decode(self: LSTM, context: torch.Tensor, # `[B, T, h, features]`
            ) -> torch.Tensor: # `[B, T, h, outputs]`
-    "The MLP decoder, in pieces of steps; in training above `DECODER_CHECKPOINT_ROWS` rows, recomputed in the backward pass."
+    "The MLP decoder, in pieces of steps; in training above `DECODER_CHECKPOINT_ROWS` rows, recomputed backwards."
     B, T, h = context.shape[:3]
     rows = B * T * h
     if rows <= DECODER_CHUNK_ROWS: return self.mlp_decoder(context)
