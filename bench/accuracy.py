@@ -187,6 +187,7 @@ def run(name, steps, seed, extra, max_series=None):
     hist = df[(df['unique_id'] == first) & (df['ds'] <= last['cutoff'].iloc[0])].tail(3 * h)
     return {'data': name, 'freq': freq, 'h': h, 'series': df['unique_id'].nunique(), 'windows': n_windows,
             'seconds': seconds, 'scores': res, 'lags': model.lag_periods, 'shrink': getattr(model, 'shrink', 1.),
+            'anchor': getattr(model, 'anchor_seasons', 1),
             '_plot': (str(first), hist, last)}
 
 
@@ -216,7 +217,7 @@ def report(r):
     print(f"{r['data']:7} {r['freq']:6} h={r['h']:<3} n={r['series']:<4} | LSTM sMAPE {l['sMAPE']:6.2f} MASE {l['MASE']:5.3f} "
           f"sQL {l['sQL']:.4f} cov80 {l['cov80']:.2f} cov90 {l['cov90']:.2f} | snaive {sn['sMAPE']:6.2f} {sn['MASE']:5.3f} "
           f"{sn['sQL']:.4f} | naive {nv['sMAPE']:6.2f} {nv['MASE']:5.3f} | LSTM/snaive sMAPE {l['sMAPE'] / sn['sMAPE']:.2f} "
-          f"MASE {l['MASE'] / sn['MASE']:.2f} | lags {r['lags']} shrink {r['shrink']:.2f} | {r['seconds']:.0f} s", flush=True)
+          f"MASE {l['MASE'] / sn['MASE']:.2f} | lags {r['lags']} anchor {r.get('anchor', 1)} shrink {r['shrink']:.2f} | {r['seconds']:.0f} s", flush=True)
 
 
 if __name__ == '__main__':
