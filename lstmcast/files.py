@@ -72,7 +72,7 @@ def read_part(path: Path, # a Parquet file, or a folder of them
 
 # %% ../nbs/files.ipynb #d54aa2f6
 def part_dataset(nf, frame, name, id_col, time_col, target_col) -> TimeSeriesDataset:
-    "One path's series, checked, sorted and (with `local_scaler_type`) scaled as `NeuralForecast._dataset` does."
+    "One path's series, checked, sorted and (with `local_scaler_type`) scaled as `NeuralForecast.fit` does a frame."
     temporal = list(dict.fromkeys(nf._exog('hist') + nf._exog('futr')))
     check_frame(frame, name, [id_col, time_col, target_col, *temporal], temporal, id_col, time_col)
     check_target(frame, target_col)
