@@ -6,6 +6,7 @@
 __all__ = ['DistributedConfig', 'is_spark_frame', 'to_spark', 'fit_on_spark']
 
 # %% ../nbs/spark.ipynb #5ca50f58
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ def fit_on_spark(nf, # a `NeuralForecast`
     pandas = lambda f: f.toPandas() if is_spark_frame(f) else f
     distributor = TorchDistributor(num_processes=config.num_processes, local_mode=config.local_mode,
                                    use_gpu=config.use_gpu)
+    log, level = distributor.logger, distributor.logger.level
+    log.setLevel(logging.WARNING)              # its "Started/Finished local training" lines: nothing to act on
     try:
         with tempfile.TemporaryDirectory() as tmp:
             out_path = os.path.join(tmp, 'fitted.pt') if config.local_mode else None
@@ -68,6 +71,7 @@ def fit_on_spark(nf, # a `NeuralForecast`
             fitted, processes = torch.load(out_path, weights_only=False) if out_path else returned
     finally:
         for m, kw in zip(nf.models, own): m.trainer_kwargs = kw
+        log.setLevel(level)
     for m, f, kw in zip(nf.models, fitted.models, own): m.__dict__.update({**f.__dict__, 'trainer_kwargs': kw})
     nf.__dict__.update({k: v for k, v in fitted.__dict__.items() if k != 'models'})   # the user's models, trained
     nf.fit_processes = processes
