@@ -142,7 +142,7 @@ def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, b
 class BaseRecurrent(torch.nn.Module):
     "Base of recurrent models: forecasts `h` steps from every time step; training, validation and prediction."
     SAMPLING_TYPE = 'recurrent'
-    MODEL_INPUTS = ('y_insample',)  # extra inputs given to losses that ask for them (`extra_inputs`); a model may add 'q'
+    MODEL_INPUTS = ('y_insample',)  # inputs given to losses that ask for them (`extra_inputs`); a model may add 'q'
     def __init__(self,
                  h: int, # forecast horizon
                  input_size: int=-1, # steps of history per training window (truncated backprop); -1: all history
@@ -161,12 +161,12 @@ class BaseRecurrent(torch.nn.Module):
                  batch_size: int=32, # series per training batch
                  valid_batch_size: int|None=None, # series per validation and prediction batch; None: 1024
                  scaler_type: str|None='robust', # temporal scaler, see `TemporalNorm`
-                 level_window: int|None=None, # trailing steps whose statistics scale each origin; None: h; -1: all before it
+                 level_window: int|None=None, # trailing steps whose statistics scale each origin; None: h; -1: all
                  futr_exog_list: list|None=None, # future exogenous columns
                  hist_exog_list: list|None=None, # historic exogenous columns
                  stat_exog_list: list|None=None, # static exogenous columns
-                 scale_like_target: list|None=None, # exogenous columns in the target's units (its lags, its forecasts): scaled with the target's statistics
-                 seasonal_lags='auto', # lags (steps) of the target read as future inputs; 'auto': freq's seasons or 1, by fit
+                 scale_like_target: list|None=None, # exogenous columns in the target's units (its lags), scaled like it
+                 seasonal_lags='auto', # lags of the target read as future inputs; 'auto': freq's seasons or 1, by fit
                  calendar: bool=False, # read freq's calendar (hour, weekday, time of year) at each forecast step
                  tail_validation: bool=True, # without val_size: validate on the last h steps, refit, calibrate
                  train_origins: int=256, # origins decoded per series and training step (a random sample beyond)
@@ -197,15 +197,18 @@ class BaseRecurrent(torch.nn.Module):
         self.stat_exog_list = list(stat_exog_list or [])
         self.scale_like_target = list(scale_like_target or [])
         unknown = [c for c in self.scale_like_target if c not in self.hist_exog_list + self.futr_exog_list]
-        _check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: add them there")
+        _check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: "
+                            "add them there")
         self.num_workers_loader, self.drop_last_loader = num_workers_loader, drop_last_loader
         _check(num_threads is None or (isinstance(num_threads, (int, np.integer)) and num_threads >= 1),
                f"num_threads must be None (the free cores) or a positive integer, got {num_threads!r}")
         self.num_threads = num_threads
         self.random_seed, self.alias, self.trainer_kwargs = random_seed, alias, trainer_kwargs
         self.scaler_type = scaler_type
-        _check(level_window is None or (isinstance(level_window, (int, np.integer)) and (level_window == -1 or level_window >= 1)),
-               f"level_window must be None (the horizon h), -1 (all history) or a positive integer, got {level_window!r}")
+        whole = isinstance(level_window, (int, np.integer)) and (level_window == -1 or level_window >= 1)
+        _check(level_window is None or whole,
+               f"level_window must be None (the horizon h), -1 (all history) or a positive integer, "
+               f"got {level_window!r}")
         self.level_window = self.h if level_window is None else int(level_window)
         _check(seasonal_lags in ('auto', None) or (isinstance(seasonal_lags, (list, tuple)) and
                all(isinstance(m, (int, np.integer)) and m >= 1 for m in seasonal_lags)),
@@ -216,7 +219,8 @@ class BaseRecurrent(torch.nn.Module):
         self.train_origins = int(train_origins)
         self.season_length, self.seasons = None, None              # set from the frequency by `NeuralForecast`
         self.calendar, self.calendar_cols = bool(calendar), []     # the columns, too: `calendar_columns(freq)`
-        self.scaler = TemporalNorm(scaler_type, dim=1, num_features=1 + len(self.hist_exog_list) + len(self.futr_exog_list))
+        features = 1 + len(self.hist_exog_list) + len(self.futr_exog_list)
+        self.scaler = TemporalNorm(scaler_type, dim=1, num_features=features)
         self.val_size = self.test_size = 0
 
     def __repr__(self): return self.alias or type(self).__name__
@@ -295,7 +299,8 @@ def repeat_errors(temporal: torch.Tensor, # `[B, C, T]`, channel 0 the target, l
     target, keep = forecast_targets(y, h), forecast_targets(mask, h) > 0          # [B, T-h, h]
     errors = []
     for m in periods:
-        value, known = (season_mean if isinstance(m, tuple) else season_ago)(y[:, :-h], mask[:, :-h], h, *np.atleast_1d(m))
+        repeat = season_mean if isinstance(m, tuple) else season_ago
+        value, known = repeat(y[:, :-h], mask[:, :-h], h, *np.atleast_1d(m))
         errors.append((value - target).abs()); keep = keep & known            # the points every lag can forecast
     n = keep.sum((1, 2))
     return torch.stack([(e * keep).sum((1, 2)) for e in errors], -1)[n > 0] / n[n > 0, None]
@@ -742,7 +747,7 @@ def _origin_forecasts(self: BaseRecurrent,
                       bi: torch.Tensor, pos: torch.Tensor, # `[N]` series and position of each origin
                       gen: torch.Generator, # for the losses that sample
                      ) -> torch.Tensor: # `[N, h, len(loss.output_names)]`, original scale
-    "Each origin's forecast, read as `predict` reads it: the whole history before it, or its last `inference_input_size` steps."
+    "Each origin's forecast, read as `predict` reads it: its whole history, or its last `inference_input_size` steps."
     L = self.inference_input_size
     if L <= 0:                                          # the whole history: one pass forecasts from every origin
         w = self._windows(pad_future(temporal, self.h), static)
@@ -769,7 +774,8 @@ def predict_insample(self: BaseRecurrent,
                     ) -> tuple: # (`rows [N]`: dataset row of each origin, `[N, h, len(loss.output_names)]` forecasts)
     "Forecasts of the observed steps after every `step_size`-th origin of each series, within the data the fit used."
     _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
-    _check(isinstance(step_size, (int, np.integer)) and step_size >= 1, f"step_size must be a positive integer, got {step_size!r}")
+    _check(isinstance(step_size, (int, np.integer)) and step_size >= 1,
+           f"step_size must be a positive integer, got {step_size!r}")
     self._set_columns(dataset)
     held = getattr(self, 'test_size', 0)                                   # steps the fit never saw: not forecast
     gen = torch.Generator(self.device).manual_seed(self.random_seed)
@@ -785,12 +791,14 @@ def predict_insample(self: BaseRecurrent,
         bi, pos = torch.nonzero((r >= 0) & (r <= last) & ((last - r) % step_size == 0), as_tuple=True)
         if not len(bi): continue
         static = None if b['static'] is None else b['static'].to(self.device)
-        cols = self._origin_forecasts(b['temporal'].to(self.device), static, bi.to(self.device), pos.to(self.device), gen)
+        on = lambda t: t.to(self.device)                                  # (bi and pos stay on the CPU below)
+        cols = self._origin_forecasts(on(b['temporal']), static, on(bi), on(pos), gen)
         out.append(self.loss.output_columns(cols).cpu())                 # the user's columns, in their order
         rows.append(dataset.indptr[idx][bi.numpy()] + r[bi, pos].numpy())
     self.train(was_training)
     _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"
-                         + (f" before its last {held}, held out of the fit" if held else "") + ": nothing to forecast in sample")
+                         + (f" before its last {held}, held out of the fit" if held else "")
+                         + ": nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
 
 # %% ../../nbs/common.base_recurrent.ipynb #ebc8e607
