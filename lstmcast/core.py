@@ -361,8 +361,15 @@ def fit(self: NeuralForecast,
         go_on = not use_init_models and getattr(m, 'fitted', False) and 'reset' in inspect.signature(m.fit).parameters
         m.fit(self.dataset, val_size=val_size, ckpt_path=(ckpt_path or {}).get(repr(m)),
               **({'reset': False} if go_on else {}))
+        _agreed(m, self.dataset)
     self.fitted = True
     return self
+
+def _agreed(m, dataset):
+    "After a fit on this process's own files (a sharded `FilesDataset`): what every process's model takes alike."
+    if not getattr(dataset, 'sharded', False): return
+    from lstmcast.common._trainer import agree_after_fit
+    agree_after_fit(m, dataset)
 
 # %% ../nbs/core.ipynb #ade4797e
 def check_compat_flags(**flags):
@@ -483,10 +490,12 @@ def predict(self: NeuralForecast,
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
     series = np.searchsorted(dataset.indptr, rows, side='right') - 1
-    y = _unscaled(dataset, dataset.temporal[rows, 0].numpy().astype(np.float64), series)
-    y[dataset.temporal[rows, -1].numpy() == 0] = np.nan
-    out = pd.DataFrame({id_col: uids_rows, time_col: dataset.times[rows], 'cutoff': dataset.times[cutoff_rows],
-                        target_col: y})
+    on_disk = hasattr(dataset, 'rows_at')                       # a `FilesDataset`: rows read from its staged file
+    values = dataset.rows_at(rows) if on_disk else dataset.temporal[rows].numpy()
+    y = _unscaled(dataset, values[:, 0].astype(np.float64), series)
+    y[values[:, -1] == 0] = np.nan
+    times = dataset.times_at if on_disk else dataset.times.__getitem__
+    out = pd.DataFrame({id_col: uids_rows, time_col: times(rows), 'cutoff': times(cutoff_rows), target_col: y})
     for name, values in models_out.items(): out[name] = values
     return out
 
@@ -510,7 +519,7 @@ def _check_int(v, name: str, low: int):
 
 @patch
 def cross_validation(self: NeuralForecast,
-                     df: pd.DataFrame, # long frame, as for `fit`
+                     df: pd.DataFrame|list, # long frame, or Parquet files or folders, as for `fit`
                      static_df: pd.DataFrame|None=None, # static features, as for `fit`
                      n_windows: int|None=1, # forecast origins per series; None: from `test_size`
                      step_size: int=1, # steps between consecutive cutoffs
@@ -544,8 +553,14 @@ def cross_validation(self: NeuralForecast,
         n_windows = (test_size - h) // step_size + 1
     if not isinstance(refit, (bool, np.bool_)): _check_int(refit, 'refit (an int: windows per fit)', 1)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
-    dataset = self._dataset(df, static_df, id_col, time_col, target_col, holdout=test_size)
-    self.dataset, self.time_dtype = dataset, df[time_col].dtype
+    files = isinstance(df, (list, tuple))                 # Parquet files or folders (`lstmcast.files`)
+    if files and prediction_intervals is not None:
+        _fail("cross_validation from files calibrates no conformal intervals (each window's calibration would cut "
+              "the files): pass a DataFrame, or drop prediction_intervals")
+    if files: from lstmcast.files import files_dataset
+    dataset = (files_dataset(self, df, static_df, id_col, time_col, target_col, holdout=test_size) if files
+               else self._dataset(df, static_df, id_col, time_col, target_col, holdout=test_size))
+    self.dataset, self.time_dtype = dataset, dataset.time_dtype if files else df[time_col].dtype
     short = dataset.lengths < test_size + val_size + 2
     if short.any(): _fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
                           f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
@@ -556,7 +571,7 @@ def cross_validation(self: NeuralForecast,
         if prediction_intervals is not None:                             # backtests of the data before the cutoff
             self._calibrate(_drop_last(df, afters[0], id_col, time_col), static_df, prediction_intervals, id_col,
                             time_col, target_col, val_size)
-        for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0])
+        for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0]); _agreed(m, dataset)
         for m, loss in zip(self.models, asked): m.loss = loss
         try: frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level)
         finally:

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['OWN_TRAINER_KWARGS', 'quiet_lightning', 'Trainee', 'KeepBest', 'make_trainer', 'check_trainer_kwargs', 'shard',
-           'SeriesLoaders', 'train']
+           'SeriesLoaders', 'process_world', 'start_processes', 'gather', 'shared_choice', 'agree_before_training',
+           'agree_after_fit', 'train']
 
 # %% ../../nbs/common.trainer.ipynb #21217cc4
 import logging
@@ -171,7 +172,9 @@ class SeriesLoaders(pl.LightningDataModule):
         super().__init__()
         self.model, self.dataset, self.val_size, self.start = model, dataset, val_size, start
 
-    def _mine(self, series): return shard(series, self.trainer.global_rank, self.trainer.world_size)
+    def _mine(self, series):
+        if getattr(self.dataset, 'sharded', False): return np.asarray(series)   # read per process: all of it
+        return shard(series, self.trainer.global_rank, self.trainer.world_size)
     def _loader(self, **kw):
         # a loader's own generator: each iter() of a DataLoader draws a seed, which must not move torch's global state
         workers = self.model.num_workers_loader
@@ -188,6 +191,56 @@ class SeriesLoaders(pl.LightningDataModule):
         mine = self._mine(np.arange(len(self.dataset))).tolist()
         return self._loader(sampler=mine, batch_size=self.model.valid_batch_size)
 
+# %% ../../nbs/common.trainer.ipynb #59ca9b3e
+def process_world(model, # a `BaseRecurrent`
+                 ) -> tuple: # `(rank, world_size, own_script)`
+    "This process's rank and the number of processes of `model`'s fit, and whether each process runs the user's script."
+    from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
+    with quiet_lightning(): trainer = make_trainer(model, 0)
+    launcher = getattr(trainer.strategy, 'launcher', None)
+    return trainer.global_rank, trainer.world_size, launcher is None or isinstance(launcher, _SubprocessScriptLauncher)
+
+# %% ../../nbs/common.trainer.ipynb #86467f2a
+def start_processes(model): # a `BaseRecurrent` whose trainer settings ask for several processes
+    "Start and connect the processes of `model`'s distributed fit now, as its `trainer.fit` would; nothing if connected."
+    if torch.distributed.is_available() and torch.distributed.is_initialized(): return
+    with quiet_lightning():
+        strategy = make_trainer(model, 0).strategy
+        strategy.launcher.launch(strategy.setup_environment)   # the later fit: started, connected, starts nothing
+
+def gather(obj) -> list:
+    "`obj` of every process, in rank order (`torch.distributed.all_gather_object`); `[obj]` in a process alone."
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()): return [obj]
+    out = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+def shared_choice(value, # this process's choice (compared with ==)
+                  weight: float, # what it weighs: e.g. the series it chose from
+                 ) -> tuple: # `(value, rank)`: the value of the most weight, the lowest rank that holds it
+    "The value every process takes: the one of the most weight over the processes, the lowest rank's on a tie."
+    votes = gather((value, weight))
+    totals = [sum(w for v, w in votes if v == value_) for value_, _ in votes]
+    best = max(range(len(votes)), key=lambda r: (totals[r], -r))
+    return votes[best][0], best
+
+# %% ../../nbs/common.trainer.ipynb #d0dfed1b
+def agree_before_training(model, dataset):
+    "On a process's own shard (`dataset.sharded`): take the season and anchor of the most series, rebuilding if changed."
+    if not getattr(dataset, 'sharded', False) or model.seasonal_lags != 'auto': return
+    mine = (getattr(model, 'auto_season', None), getattr(model, '_anchor_seasons', 1))
+    chosen, _ = shared_choice(mine, len(dataset))
+    if chosen == mine: return
+    model.auto_season, model._anchor_seasons = chosen
+    model._build()                          # the network follows the lags; DDP then broadcasts rank 0's weights
+
+def agree_after_fit(model, dataset):
+    "On a process's own shard (`dataset.sharded`): take the tail's `shrink` of the most series, and its widths."
+    if not getattr(dataset, 'sharded', False): return
+    shrink, rank = shared_choice(float(getattr(model, 'shrink', 1.)), len(dataset))
+    model.shrink, model.interval_widths = shrink, gather(getattr(model, 'interval_widths', None))[rank]
+
 # %% ../../nbs/common.trainer.ipynb #3e00416b
 def train(model, # a `BaseRecurrent`, initialised
           dataset: TimeSeriesDataset, # the training series
@@ -203,6 +256,7 @@ def train(model, # a `BaseRecurrent`, initialised
     try:
         with quiet_lightning():
             trainer = make_trainer(model, val_size)
+            agree_before_training(model, dataset)
             trainer.fit(Trainee(model), datamodule=SeriesLoaders(model, dataset, val_size, start), ckpt_path=ckpt_path)
     except SystemExit:
         # SIGTERM (a scheduler, `kill`, `timeout`) asks the process to end: end it, rather than go on half-trained
