@@ -139,7 +139,7 @@ def path_rows(path: Path) -> int:
 def split_rows(rows: list, # rows of each path
                world_size: int, # processes
               ) -> list: # the positions of the paths of each process, ascending
-    "Paths balanced by rows over `world_size` processes: the largest first, each to the least loaded (lowest rank on ties)."
+    "Paths balanced by rows over `world_size` processes: the largest first, each to the least loaded (lowest rank)."
     loads, share = np.zeros(world_size, np.int64), [[] for _ in range(world_size)]
     for k in sorted(range(len(rows)), key=lambda k: -rows[k]):
         r = int(np.argmin(loads))

@@ -202,7 +202,7 @@ def process_world(model, # a `BaseRecurrent`
 
 # %% ../../nbs/common.trainer.ipynb #86467f2a
 def start_processes(model): # a `BaseRecurrent` whose trainer settings ask for several processes
-    "Start and connect the processes of `model`'s distributed fit now, as its `trainer.fit` would; nothing if connected."
+    "Start and connect the processes of `model`'s distributed fit now, as its `trainer.fit` would (if not yet)."
     if torch.distributed.is_available() and torch.distributed.is_initialized(): return
     with quiet_lightning():
         strategy = make_trainer(model, 0).strategy
@@ -227,7 +227,7 @@ def shared_choice(value, # this process's choice (compared with ==)
 
 # %% ../../nbs/common.trainer.ipynb #d0dfed1b
 def agree_before_training(model, dataset):
-    "On a process's own shard (`dataset.sharded`): take the season and anchor of the most series, rebuilding if changed."
+    "On a process's own shard (`dataset.sharded`): take the season and anchor of the most series (rebuilt if new)."
     if not getattr(dataset, 'sharded', False) or model.seasonal_lags != 'auto': return
     mine = (getattr(model, 'auto_season', None), getattr(model, '_anchor_seasons', 1))
     chosen, _ = shared_choice(mine, len(dataset))
