@@ -119,7 +119,8 @@ def main():
         print(f"{r['way']:8} {r['read_s']:7.1f} {r['fit_s']:7.1f} {r['predict_s']:9.1f} {r['rss_imports_mb']:14.0f} "
               f"{r['rss_fit_mb']:10.0f} {r['rss_predict_mb']:14.0f} {r['forecasts']:10,} {r['sum']:18.6e}")
     sums = {r['sum'] for r in results if r['way'] in ('files', 'memory')}
-    if len(sums) == 1 and len(results) > 1: print("files and memory: the forecasts agree (same sum)")
+    if len(sums) == 1 and {'files', 'memory'} <= {r['way'] for r in results}:
+        print("files and memory: the forecasts agree (same sum)")
     ranks = [r for r in results if r['way'].startswith('files-ddp')]
     if ranks: print(f"files-ddp: rows read from the files by rank {[r['rows_loaded'] for r in ranks]}, "
                     f"forecasts {[r['forecasts'] for r in ranks]}")
