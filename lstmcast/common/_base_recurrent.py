@@ -653,7 +653,7 @@ def choose_shrink(errors: torch.Tensor, # `[N, len(SHRINKS)]` held-out absolute 
     score = (sums.clamp_min(1e-12) / sums[:, :1]).log().mean(0) + SHRINK_MARGIN * SHRINKS.double() / len(sums) ** .5
     return float(SHRINKS[int(score.argmin())])
 
-ANCHOR_SAMPLE = 2 ** 18   # anchor errors kept per batch of series (evenly spaced), for their quantiles
+ANCHOR_SAMPLE = 2 ** 18   # anchor errors kept per batch of series (a random share beyond), for their quantiles
 RATIO_PRIOR = 1.   # series' worth of belief that the network errs as much as its anchor (shrinks the tail's ratio)
 
 def anchor_widths(history: torch.Tensor, # `[M]` the anchor's errors from every origin of the history (scale units)
@@ -683,6 +683,7 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
     point = names.index('-median') if '-median' in names else 0            # the point forecast's column
     shrinks = SHRINKS if self._shrinkable else SHRINKS[-1:]
     anchored = self._shrinkable                                             # errors of the anchor alone: column 0
+    pick = torch.Generator(self.device).manual_seed(self.random_seed)
     was_training, errors, steps, series, history, history_steps = self.training, [], [], [], [], []
     self.eval()
     for start in range(0, len(dataset), self.valid_batch_size):
@@ -703,7 +704,8 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
         steps.append(where[:, 2]); series.append(torch.from_numpy(idx)[where[:, 0]])
         if anchored:                                   # the anchor fits nothing: its errors are out of sample everywhere
             seen = torch.nonzero((w['mask'] > 0) & w['anchor_known'])
-            seen = seen[torch.linspace(0, len(seen) - 1, min(len(seen), ANCHOR_SAMPLE), device=seen.device).long()]
+            if len(seen) > ANCHOR_SAMPLE:              # a random share (a regular stride could keep one step)
+                seen = seen[torch.randperm(len(seen), generator=pick, device=pick.device)[:ANCHOR_SAMPLE]]
             history.append(e[..., 0][tuple(seen.T)].cpu()); history_steps.append(seen[:, 2].cpu())
     self.train(was_training)
     errors, steps, series = torch.cat(errors), torch.cat(steps), torch.cat(series)
