@@ -232,9 +232,9 @@ def fit(self: AutoLSTM,
 
 # %% ../nbs/auto.ipynb #1eaf8653
 @patch
-def predict(self: AutoLSTM, dataset) -> torch.Tensor:
+def predict(self: AutoLSTM, dataset, loss=None) -> torch.Tensor:
     "Forecast with the best model, as `LSTM.predict`."
-    return self._fitted().predict(dataset)
+    return self._fitted().predict(dataset, loss=loss)
 
 @patch
 def predict_insample(self: AutoLSTM, dataset, step_size: int=1) -> tuple:

@@ -227,7 +227,7 @@ class NeuralForecast:
         if local_scaler_type is not None and local_scaler_type not in (*LOCAL_SCALERS, 'boxcox'):
             _fail(f"unknown local_scaler_type {local_scaler_type!r}; use one of {', '.join(LOCAL_SCALERS)}, "
                   f"boxcox or None")
-        if local_scaler_type is not None and any(getattr(m.loss, 'return_params', False) for m in models):
+        if local_scaler_type is not None and any(m.loss.param_columns for m in models):
             _fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay "
                   "in the scaled space")
         self.models, self.freq, self.h = list(models), parse_freq(freq), hs.pop()
@@ -470,12 +470,11 @@ def predict(self: NeuralForecast,
     out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)
     for m in self.models:
         conformal = level is not None and repr(m) in getattr(self, '_conformal', {})
-        loss = m.loss
-        if level is not None and not conformal: m.loss = self._loss_for_level(m, level)
-        try: fc = m.predict(with_future).numpy()                              # [n, h, k]
-        finally: names, m.loss = m.loss.output_names, loss
+        loss = self._loss_for_level(m, level) if level is not None and not conformal else m.loss
+        fc = m.predict(with_future, loss=loss).numpy()                        # [n, h, k]: `loss`'s columns
         series = np.repeat(np.arange(len(dataset)), self.h)
-        for j, suffix in enumerate(names): out[f'{m!r}{suffix}'] = _unscaled(dataset, fc[..., j].ravel(), series)
+        for j, suffix in enumerate(loss.output_names):
+            out[f'{m!r}{suffix}'] = _unscaled(dataset, fc[..., j].ravel(), series)
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
@@ -491,11 +490,11 @@ def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_co
     return out
 
 @patch
-def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
+def _columns(self: NeuralForecast, forecasts: list, dataset, series, losses: list|None=None) -> dict:
     "Column name -> flat values in the target's units, for each model's `[rows, h, k]` forecasts of `series` `[rows]`."
-    series = np.repeat(series, self.h)
+    series, losses = np.repeat(series, self.h), losses or [m.loss for m in self.models]   # the columns of `losses`
     return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series)
-            for m, fc in zip(self.models, forecasts) for j, suffix in enumerate(m.loss.output_names)}
+            for m, loss, fc in zip(self.models, losses, forecasts) for j, suffix in enumerate(loss.output_names)}
 
 # %% ../nbs/core.ipynb #94764397
 def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
@@ -530,7 +529,6 @@ def cross_validation(self: NeuralForecast,
     if prediction_intervals is not None and level is None:
         _fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
               "level=[...]; pass both, or neither")
-    own = [m.loss for m in self.models]                   # without conformal intervals, level asks the models' losses
     asked = [self._loss_for_level(m, level) if level is not None and prediction_intervals is None else m.loss
              for m in self.models]
     _check_int(step_size, 'step_size', 1)
@@ -557,10 +555,7 @@ def cross_validation(self: NeuralForecast,
             self._calibrate(_drop_last(df, afters[0], id_col, time_col), static_df, prediction_intervals, id_col,
                             time_col, target_col, val_size)
         for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0])
-        for m, loss in zip(self.models, asked): m.loss = loss
-        try: frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level)
-        finally:
-            for m, loss in zip(self.models, own): m.loss = loss
+        frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level, asked)
     self.dataset, self.fitted = dataset, True
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
@@ -569,15 +564,17 @@ def cross_validation(self: NeuralForecast,
 @patch
 def _backtest_frames(self: NeuralForecast, dataset, afters: list,
                      level: list|None, # the levels of conformal intervals; None: none
+                     losses: list|None=None, # each model's loss whose columns to forecast; None: the models' own
                     ) -> list:
     "A forecast frame for each cutoff, `after` rows before the end of every series, from the fitted models."
     h, uids = self.h, np.repeat(np.asarray(dataset.uids), self.h)
-    forecasts = [self._window_forecasts(m, dataset, afters) for m in self.models]      # [model][window]
+    losses = losses or [m.loss for m in self.models]
+    forecasts = [self._window_forecasts(m, dataset, afters, loss) for m, loss in zip(self.models, losses)]
     frames = []
     for j, after in enumerate(afters):
         ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
         rows = (ends[:, None] - h + np.arange(h)).ravel()
-        cols = self._columns([fc[j] for fc in forecasts], dataset, np.arange(len(dataset)))
+        cols = self._columns([fc[j] for fc in forecasts], dataset, np.arange(len(dataset)), losses)
         frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), uids, cols, self.id_col, self.time_col,
                           self.target_col)
         for m in self.models if level is not None else []: frame = self._conformal_columns(frame, m, level, False)
@@ -585,16 +582,16 @@ def _backtest_frames(self: NeuralForecast, dataset, afters: list,
     return frames
 
 @patch
-def _window_forecasts(self: NeuralForecast, m, dataset, afters: list) -> list:
+def _window_forecasts(self: NeuralForecast, m, dataset, afters: list, loss=None) -> list:
     "Model `m`'s forecasts `[n_series, h, k]` from each cutoff: one pass over the series, or one `predict` a cutoff."
-    if self._one_pass and hasattr(m, 'predict_origins'): return list(m.predict_origins(dataset, afters).numpy())
-    return [_cut_predict(m, dataset, after, self.h) for after in afters]
+    if self._one_pass and hasattr(m, 'predict_origins'): return list(m.predict_origins(dataset, afters, loss).numpy())
+    return [_cut_predict(m, dataset, after, self.h, loss) for after in afters]
 
-def _cut_predict(m, dataset, after: int, h: int) -> np.ndarray:
+def _cut_predict(m, dataset, after: int, h: int, loss=None) -> np.ndarray:
     "`m.predict` on every series cut at `after` rows before its end, then its next `h` rows with their targets masked."
     window = dataset.cut(after - h, n_masked=h)                           # history to the cutoff, then h masked rows
     window.times = None
-    return m.predict(window).numpy()
+    return m.predict(window, loss=loss).numpy()
 
 NeuralForecast._one_pass = True   # False: one `predict` per cutoff, the reference the one-pass backtests are tested on
 
@@ -764,8 +761,7 @@ def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col,
                                id_col=id_col, time_col=time_col, target_col=target_col)
     n = len(self.dataset)
     for m in self.models:
-        names = m.loss.output_names                                       # the point column, else the median
-        point = f'{m!r}' + next((s for s in ('', '-median') if s in names), names[0])
+        point = f'{m!r}{m.loss.point_name}'                               # the point column, else the median
         # cv is sorted by id, cutoff, ds
         errors = (cv[target_col] - cv[point]).to_numpy().reshape(n, intervals.n_windows, self.h)
         self._conformal[repr(m)] = (intervals.method, errors, point)

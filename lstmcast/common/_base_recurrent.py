@@ -134,7 +134,7 @@ def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, b
     _check(learning_rate > 0, f"learning_rate must be > 0, got {learning_rate!r}")
     _check(scaler_type is None or scaler_type in SCALER_STATISTICS,
            f"unknown scaler_type {scaler_type!r}; use one of {', '.join(SCALER_STATISTICS)} or None")
-    _check(not (scaler_type == 'invariant' and loss.is_distribution_output),
+    _check(not (scaler_type == 'invariant' and not loss.scaled_training),
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
@@ -395,52 +395,43 @@ def _with_anchor(self: BaseRecurrent, out, w: dict, shrink: float=1.):
     "`out` (the network's outputs) with the anchor added to their location, the location's offset times `shrink`."
     a = w.get('anchor')
     if a is None: return out
-    last = lambda p: a[:, -1:] if p.shape[1] == 1 and a.shape[1] > 1 else a    # prediction decodes the last origin
-    if not self.loss.is_distribution_output:
-        if out.dim() == a.dim(): return shrink * out + last(out)
-        if shrink == 1: return out + last(out)[..., None]
-        centre = out.mean(-1, keepdim=True)                     # quantiles move together: their spread is kept
-        return out - (1 - shrink) * centre + last(out)[..., None]
-    names = list(self.loss.family.param_names)
-    if '-loc' not in names: return out
-    i = names.index('-loc')
-    return tuple(shrink * p + last(p) if j == i else p for j, p in enumerate(out))
+    first = out[0] if isinstance(out, tuple) else out                       # a distribution's parameters: a tuple
+    if first.shape[1] == 1 and a.shape[1] > 1: a = a[:, -1:]                # prediction decodes the last origin
+    return self.loss.with_location(out, a, shrink)
 
 # %% ../../nbs/common.base_recurrent.ipynb #e2f159ed
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
-    if self.loss.is_distribution_output: return self.loss.inverse_scale(params, loc, scale)
-    if self.scaler.scaler_type == 'invariant': params = torch.sinh(params)
+    if self.scaler.scaler_type == 'invariant' and self.loss.scaled_training: params = torch.sinh(params)   # values
     return self.loss.inverse_scale(params, loc, scale)
 
 @patch
+def _loss_inputs(self: BaseRecurrent, loss_fn, w: dict, scaled: bool) -> dict:
+    "The inputs `loss_fn` names in `extra_inputs`, in the space it is computed in (the history: scaled or not)."
+    history = w['insample_y'][..., 0]
+    given = {'y_insample': lambda: history if scaled else history * w['scale'][..., 0] + w['loc'][..., 0],
+             'q': lambda: w['q']}                                             # the quantile the network was given
+    inputs = {k: given[k]() for k in loss_fn.extra_inputs}
+    if 'y_insample' in inputs: inputs['insample_mask'] = w['insample_mask']
+    return inputs
+
+@patch
 def _loss_value(self: BaseRecurrent, loss_fn, params, w, original: bool=False):
-    """`loss_fn` of the outputs. The training loss: point and quantile losses in the scaled space (every series
-    weighs the same), likelihoods in the original one. Another `valid_loss`, or any loss with `original`: in the
-    original space, on the forecast columns it reads (the distribution's parameters, the quantiles, or the point
-    forecast or median)."""
-    scaled = not original and loss_fn is self.loss and not loss_fn.is_distribution_output
-    extra = {}
-    if 'q' in getattr(loss_fn, 'extra_inputs', ()): extra['q'] = w['q']     # IQLoss: the quantile the network was given
-    if 'y_insample' in getattr(loss_fn, 'extra_inputs', ()):                 # e.g. MASE: the history, in the same space
-        history = w['insample_y'][..., 0]
-        extra = {'y_insample': history if scaled else history * w['scale'][..., 0] + w['loc'][..., 0],
-                 'insample_mask': w['insample_mask']}
-    if scaled: return loss_fn(w['y_scaled'], params, w['mask'], **extra)
-    original = self._to_original(params, w['loc'], w['scale'])
-    if loss_fn.is_distribution_output: return loss_fn(w['y'], original, w['mask'])
-    if self.implicit_quantiles: return loss_fn(w['y'], original, w['mask'], **extra)   # the median pass, as a point
-    if loss_fn is self.loss: return loss_fn(w['y'], original, w['mask'], **extra)      # `original`: its own outputs
-    cols = self.loss.forecast(original)                                   # [..., len(forecast_names)]
-    if loss_fn.outputsize_multiplier > 1: return loss_fn(w['y'], cols, w['mask'])   # same quantiles: check_loss_pair
-    names = self.loss.forecast_names                                      # the median, else the point column
-    point = names.index('-median') if '-median' in names else names.index('') if '' in names else 0
-    return loss_fn(w['y'], cols[..., point], w['mask'], **extra)
+    """`loss_fn` of the outputs. The training loss in the space it declares (`scaled_training`: point and quantile
+    losses in the scaled one, where every series weighs the same; likelihoods in the original one). Another
+    `valid_loss`, or any loss with `original`: in the original space, on what it reads of the training loss's
+    forecasts (`scored_by`: the distribution's parameters, the quantiles, or the point forecast or median)."""
+    scaled = not original and loss_fn is self.loss and loss_fn.scaled_training
+    inputs = self._loss_inputs(loss_fn, w, scaled)
+    if scaled: return loss_fn(w['y_scaled'], params, w['mask'], **inputs)
+    params = self._to_original(params, w['loc'], w['scale'])
+    if loss_fn is not self.loss: params = self.loss.scored_by(loss_fn, params)
+    return loss_fn(w['y'], params, w['mask'], **inputs)
 
 # %% ../../nbs/common.base_recurrent.ipynb #ea6944a2
 @patch(as_prop=True)
-def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in getattr(self.loss, 'extra_inputs', ())
+def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in self.loss.extra_inputs
 
 @patch
 def _give_quantile(self: BaseRecurrent, w: dict, q: torch.Tensor):
@@ -448,12 +439,13 @@ def _give_quantile(self: BaseRecurrent, w: dict, q: torch.Tensor):
     w['quantile'], w['q'] = self.loss.quantile_features(q), q.view(-1, 1, 1)
 
 @patch
-def _forecast_params(self: BaseRecurrent, w, select, loc, scale):
-    "Original-space parameters of the origins `select` keeps; one pass per quantile for an implicit-quantile loss."
+def _forecast_params(self: BaseRecurrent, w, select, loc, scale, loss=None):
+    """Original-space parameters of the origins `select` keeps; for an implicit-quantile loss, one pass per quantile
+    of `loss` (None: the model's)."""
     shrink = getattr(self, 'shrink', 1.)                      # chosen by tail validation (`_tail_check`)
     if not self.implicit_quantiles: return self._to_original(select(self._outputs(w, shrink)), loc, scale)
     passes = []
-    for q in self.loss.quantiles:
+    for q in (self.loss if loss is None else loss).quantiles:
         self._give_quantile(w, q.expand(len(w['insample_y'])))
         passes.append(self._to_original(select(self._outputs(w, shrink)), loc, scale))
     return torch.stack(passes, -1)
@@ -564,7 +556,7 @@ def fit(self: BaseRecurrent,
            f"the series are too short: the longest has {dataset.max_size} step(s), but val_size + test_size = "
            f"{val_size + test_size} leaves fewer than 2 to train on")
     self._set_columns(dataset)
-    if hasattr(self.loss, 'check_targets'):                   # a likelihood refuses targets outside its support
+    if self.loss.support != 'real':                           # a likelihood refuses targets outside its support
         temporal = torch.as_tensor(dataset.temporal)
         self.loss.check_targets(temporal[:, 0][temporal[:, -1] > 0])
     checkpointed = ckpt_path is not None or any('ModelCheckpoint' in [k.__name__ for k in type(cb).__mro__]
@@ -657,9 +649,8 @@ def choose_shrink(errors: torch.Tensor, # `[N, len(SHRINKS)]` held-out absolute 
 def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
     """From the held-out tail: the weight of the network's correction (`shrink`) and, for a distribution loss, the
     half-widths `[h, len(CALIBRATION_LEVELS)]` of its intervals per horizon step (None otherwise)."""
-    if not (self._shrinkable or self.loss.is_distribution_output): return 1., None      # nothing to choose
-    names = self.loss.forecast_names
-    point = names.index('-median') if '-median' in names else 0            # the point forecast's column
+    if not (self._shrinkable or self.loss.interval_quantiles is not None): return 1., None   # nothing to choose
+    point = self.loss.scored_column                                        # the median, else the point forecast
     shrinks = SHRINKS if self._shrinkable else SHRINKS[-1:]
     was_training, errors, steps, series = self.training, [], [], []
     self.eval()
@@ -681,22 +672,22 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
     self.train(was_training)
     errors, steps, series = torch.cat(errors), torch.cat(steps), torch.cat(series)
     shrink = choose_shrink(errors, series) if len(shrinks) > 1 else 1.
-    if not self.loss.is_distribution_output: return shrink, None
+    if self.loss.interval_quantiles is None: return shrink, None
     return shrink, step_widths(errors[:, int((shrinks == shrink).nonzero()[0, 0])], steps, self.h)
 
 @patch(as_prop=True)
 def _shrinkable(self: BaseRecurrent) -> bool:
     "Whether the network's forecasts correct an anchor's location, which tail validation may then weigh."
     if not self.lag_periods or self.implicit_quantiles: return False
-    return not self.loss.is_distribution_output or '-loc' in list(self.loss.family.param_names)
+    return self.loss.has_location
 
 @patch
 def _calibrate(self: BaseRecurrent, cols: torch.Tensor, loss, scale: torch.Tensor) -> torch.Tensor:
     "Forecast columns `[n, h, k]` of `loss`, each interval bound halfway between the model's and the held-out one."
     widths = getattr(self, 'interval_widths', None)
-    support = getattr(getattr(loss, 'family', None), 'support', 'real')
-    if widths is None or not loss.is_distribution_output or support == 'binary': return cols   # 0/1: nothing to widen
-    q = loss.column_quantiles.cpu().double()                              # the median, then the other quantiles
+    support = loss.support
+    if widths is None or loss.interval_quantiles is None or support == 'binary': return cols   # 0/1: nothing to widen
+    q = loss.interval_quantiles.cpu().double()                            # the median, then the other quantiles
     level = ((2 * q - 1).abs() * 100).round().clamp(1, 99).long() - 1     # nearest calibrated level
     half = torch.where(q == 0.5, 0., widths.double()[:, level] * torch.sign(q - 0.5)).to(cols)   # [h, quantiles]
     cols = cols.clone()                  # both sets of bounds widen with the level: so does their mean
@@ -714,8 +705,10 @@ def _last_origin(params):
 @torch.inference_mode()
 def predict(self: BaseRecurrent,
             dataset: TimeSeriesDataset, # series, each followed by `h` future rows
+            loss=None, # the loss whose columns to forecast, e.g. `model.loss.with_quantiles(...)`; None: the model's
            ) -> torch.Tensor: # `[n_series, h, len(loss.output_names)]`, original scale
     "Forecast the `h` steps after each series' history."
+    loss = self.loss if loss is None else loss
     _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
     self._set_columns(dataset)
     max_len = self.inference_input_size + self.h if self.inference_input_size > 0 else None
@@ -729,9 +722,9 @@ def predict(self: BaseRecurrent,
         if max_len: temporal = F.pad(temporal, (max_len - temporal.shape[-1], 0))   # a window of the same length,
         w = self._windows(temporal, static, last_only=True)               # whatever the other series of the batch
         w['last_only'] = True                                      # a model may decode the last origin only
-        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
-        cols = self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1])
-        out.append(self.loss.output_columns(cols).cpu())                 # the user's columns, in their order
+        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1], loss)
+        cols = self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][:, -1])
+        out.append(loss.output_columns(cols).cpu())                 # the user's columns, in their order
     self.train(was_training)
     return torch.cat(out)
 
@@ -746,13 +739,15 @@ def _origin_forecasts(self: BaseRecurrent,
                       static: torch.Tensor|None, # `[B, S_all]`
                       bi: torch.Tensor, pos: torch.Tensor, # `[N]` series and position of each origin
                       gen: torch.Generator, # for the losses that sample
-                     ) -> torch.Tensor: # `[N, h, len(loss.output_names)]`, original scale
+                      loss=None, # the loss whose columns to forecast; None: the model's
+                     ) -> torch.Tensor: # `[N, h, len(loss.forecast_names)]`, original scale
     "Each origin's forecast, read as `predict` reads it: its whole history, or its last `inference_input_size` steps."
-    L = self.inference_input_size
+    L, loss = self.inference_input_size, self.loss if loss is None else loss
     if L <= 0:                                          # the whole history: one pass forecasts from every origin
         w = self._windows(pad_future(temporal, self.h), static)
-        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w['loc'][bi, pos], w['scale'][bi, pos])
-        return self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][bi, pos])
+        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w['loc'][bi, pos], w['scale'][bi, pos],
+                                       loss)
+        return self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][bi, pos])
     padded = F.pad(temporal, (L - 1, 0))                # zeros with mask 0, as `predict` pads a short series
     span = torch.arange(L + self.h, device=temporal.device)
     out = []
@@ -761,8 +756,8 @@ def _origin_forecasts(self: BaseRecurrent,
         w = self._windows(padded[b[:, None], :, p[:, None] + span].transpose(1, 2),
                           None if static is None else static[b], last_only=True)
         w['last_only'] = True
-        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
-        out.append(self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1]))
+        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1], loss)
+        out.append(self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][:, -1]))
     return torch.cat(out)
 
 @patch
@@ -817,11 +812,13 @@ def _at_origins(w: dict, keep: torch.Tensor) -> dict:
 def predict_origins(self: BaseRecurrent,
                     dataset: TimeSeriesDataset, # the series, their futr values after every origin included
                     back: list, # origins, in steps before each series' last row (each >= h)
+                    loss=None, # the loss whose columns to forecast; None: the model's
                    ) -> torch.Tensor: # `[len(back), n_series, h, len(loss.output_names)]`, original scale
     "`predict` on every series cut `back[j]` rows before its end (those rows' targets masked), for each `j`, at once."
     _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
     _check(all(b >= self.h for b in back), f"each origin needs its h = {self.h} futr rows after it, got back={back}")
     self._set_columns(dataset)
+    loss = self.loss if loss is None else loss
     gens = [torch.Generator(self.device).manual_seed(self.random_seed) for _ in back]   # one per `predict` replaced
     out, L, was_training = [[] for _ in back], self.inference_input_size, self.training
     self.eval()
@@ -833,8 +830,8 @@ def predict_origins(self: BaseRecurrent,
         if L > 0:                                                 # a window per origin: as `predict_insample`
             every = torch.arange(B, device=self.device)
             for j, p in enumerate(pos):
-                cols = self._origin_forecasts(temporal, static, every, torch.full_like(every, p), gens[j])
-                out[j].append(self.loss.output_columns(cols).cpu())
+                cols = self._origin_forecasts(temporal, static, every, torch.full_like(every, p), gens[j], loss)
+                out[j].append(loss.output_columns(cols).cpu())
             continue
         keep = torch.tensor(sorted(set(pos)), device=self.device)  # the LSTM reads each series once,
         n, parts = len(keep), []                                    # the decoder only the origins asked
@@ -845,13 +842,14 @@ def predict_origins(self: BaseRecurrent,
             arange = lambda k: torch.arange(k, device=self.device)
             bi, oi = arange(m).repeat(n), arange(n).repeat_interleave(m)
             scale = w['scale'][bi, oi]
-            parts.append((self._forecast_params(w, lambda p: _take(p, (bi, oi)), w['loc'][bi, oi], scale), scale, m))
+            parts.append((self._forecast_params(w, lambda p: _take(p, (bi, oi)), w['loc'][bi, oi], scale, loss),
+                          scale, m))
         cat = lambda ps: tuple(map(torch.cat, zip(*ps))) if isinstance(ps[0], tuple) else torch.cat(ps)
         for j, i in enumerate(keep.tolist().index(p) for p in pos):          # origin-major rows: window j's
             params = cat([_take(ps, slice(i * m, (i + 1) * m)) for ps, _, m in parts])
             scale = torch.cat([sc[i * m:(i + 1) * m] for _, sc, m in parts])
-            cols = self.loss.forecast(params, generator=gens[j])
-            out[j].append(self.loss.output_columns(self._calibrate(cols, self.loss, scale)).cpu())
+            cols = loss.forecast(params, generator=gens[j])
+            out[j].append(loss.output_columns(self._calibrate(cols, loss, scale)).cpu())
     self.train(was_training)
     return torch.stack([torch.cat(o) for o in out])
 

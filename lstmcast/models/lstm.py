@@ -106,7 +106,7 @@ class LSTM(BaseRecurrent):
                                     bias=self.encoder_bias, batch_first=True,
                                     dropout=self.encoder_dropout if encoder_n_layers > 1 else 0.)
         self.context_adapter = nn.Linear(self.encoder_hidden_size + self.futr_exog_size * h, context_size * h)
-        self.quantile_size = self.loss.cos_embedding_dim if 'q' in getattr(self.loss, 'extra_inputs', ()) else 0
+        self.quantile_size = self.loss.quantile_feature_size       # IQLoss: the quantile's features; else 0
         self.mlp_decoder = MLP(in_features=context_size + self.futr_exog_size + self.quantile_size,
                                out_features=self.loss.outputsize_multiplier, hidden_size=self.decoder_hidden_size,
                                num_layers=self.decoder_layers, activation='ReLU', dropout=0.0)
