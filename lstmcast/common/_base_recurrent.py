@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 
+from ._checks import check, is_int
 from ._machine import in_chosen_threads
 from ._scalers import TemporalNorm, SCALER_STATISTICS, trailing_statistics, scale_values, shared_statistics
 from ..losses.pytorch import MAE, check_loss_pair
@@ -118,23 +119,20 @@ def random_starts(temporal: torch.Tensor, # `[B, C, T]`, last channel `available
     return out
 
 # %% ../../nbs/common.base_recurrent.ipynb #e5fd5182
-def _check(ok, msg):
-    if not ok: raise ValueError(msg)
-
 def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, batch_size, valid_batch_size,
                 val_check_steps, scaler_type, loss, valid_loss):
-    _check(isinstance(h, (int, np.integer)) and h >= 1, f"h must be a positive integer (the horizon), got {h!r}")
+    check(is_int(h) and h >= 1, f"h must be a positive integer (the horizon), got {h!r}")
     for name, v in [('input_size', input_size), ('inference_input_size', inference_input_size)]:
-        _check(isinstance(v, (int, np.integer)) and (v == -1 or v >= 1),
+        check(is_int(v) and (v == -1 or v >= 1),
                f"{name} must be -1 (all history) or a positive integer, got {v!r}")
     for name, v in [('max_steps', max_steps), ('batch_size', batch_size), ('val_check_steps', val_check_steps)]:
-        _check(isinstance(v, (int, np.integer)) and v >= 1, f"{name} must be a positive integer, got {v!r}")
-    _check(valid_batch_size is None or (isinstance(valid_batch_size, (int, np.integer)) and valid_batch_size >= 1),
+        check(is_int(v) and v >= 1, f"{name} must be a positive integer, got {v!r}")
+    check(valid_batch_size is None or (is_int(valid_batch_size) and valid_batch_size >= 1),
            f"valid_batch_size must be None or a positive integer, got {valid_batch_size!r}")
-    _check(learning_rate > 0, f"learning_rate must be > 0, got {learning_rate!r}")
-    _check(scaler_type is None or scaler_type in SCALER_STATISTICS,
+    check(learning_rate > 0, f"learning_rate must be > 0, got {learning_rate!r}")
+    check(scaler_type is None or scaler_type in SCALER_STATISTICS,
            f"unknown scaler_type {scaler_type!r}; use one of {', '.join(SCALER_STATISTICS)} or None")
-    _check(not (scaler_type == 'invariant' and not loss.scaled_training),
+    check(not (scaler_type == 'invariant' and not loss.scaled_training),
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
@@ -197,23 +195,23 @@ class BaseRecurrent(torch.nn.Module):
         self.stat_exog_list = list(stat_exog_list or [])
         self.scale_like_target = list(scale_like_target or [])
         unknown = [c for c in self.scale_like_target if c not in self.hist_exog_list + self.futr_exog_list]
-        _check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: "
+        check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: "
                             "add them there")
         self.num_workers_loader, self.drop_last_loader = num_workers_loader, drop_last_loader
-        _check(num_threads is None or (isinstance(num_threads, (int, np.integer)) and num_threads >= 1),
+        check(num_threads is None or (is_int(num_threads) and num_threads >= 1),
                f"num_threads must be None (the free cores) or a positive integer, got {num_threads!r}")
         self.num_threads = num_threads
         self.random_seed, self.alias, self.trainer_kwargs = random_seed, alias, trainer_kwargs
         self.scaler_type = scaler_type
-        whole = isinstance(level_window, (int, np.integer)) and (level_window == -1 or level_window >= 1)
-        _check(level_window is None or whole,
+        whole = is_int(level_window) and (level_window == -1 or level_window >= 1)
+        check(level_window is None or whole,
                f"level_window must be None (the horizon h), -1 (all history) or a positive integer, "
                f"got {level_window!r}")
         self.level_window = self.h if level_window is None else int(level_window)
-        _check(seasonal_lags in ('auto', None) or (isinstance(seasonal_lags, (list, tuple)) and
-               all(isinstance(m, (int, np.integer)) and m >= 1 for m in seasonal_lags)),
+        check(seasonal_lags in ('auto', None) or (isinstance(seasonal_lags, (list, tuple)) and
+               all(is_int(m) and m >= 1 for m in seasonal_lags)),
                f"seasonal_lags must be 'auto', None or a list of positive integers (seasons), got {seasonal_lags!r}")
-        _check(isinstance(train_origins, (int, np.integer)) and train_origins >= 1,
+        check(is_int(train_origins) and train_origins >= 1,
                f"train_origins must be a positive integer, got {train_origins!r}")
         self.seasonal_lags, self.tail_validation = seasonal_lags, bool(tail_validation)
         self.train_origins = int(train_origins)
@@ -237,16 +235,16 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     "Find the model's columns in `dataset`, or say which are missing."
     cols, static = list(dataset.temporal_cols), list(dataset.static_cols)
     missing = [c for c in self.hist_exog_list + self.futr_exog_list if c not in cols]
-    _check(not missing, f"exogenous columns {missing} of {self!r} are not in the data; add them to df "
+    check(not missing, f"exogenous columns {missing} of {self!r} are not in the data; add them to df "
                         f"(and to futr_df for futr_exog_list), or remove them from the model's lists")
     missing = [c for c in self.stat_exog_list if c not in static]
-    _check(not missing, f"static columns {missing} of {self!r} are not in static_df; pass a static_df with them")
+    check(not missing, f"static columns {missing} of {self!r} are not in static_df; pass a static_df with them")
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
     like_target = getattr(self, 'scale_like_target', [])               # (absent from models saved before it existed)
     self._like_target = [1 + i for i, c in enumerate(self.hist_exog_list + self.futr_exog_list) if c in like_target]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
     calendar = getattr(self, 'calendar_cols', [])                   # (absent from models saved before it existed)
-    _check(all(c in cols for c in calendar), f"{self!r} reads calendar features, which `NeuralForecast` adds to "
+    check(all(c in cols for c in calendar), f"{self!r} reads calendar features, which `NeuralForecast` adds to "
                                              f"its data: fit and predict through NeuralForecast")
     self._calendar_idx = [cols.index(c) for c in calendar]
 
@@ -548,11 +546,11 @@ def fit(self: BaseRecurrent,
         reset: bool=True, # start from a fresh initialisation; False: continue from the fitted weights (fine-tuning)
        ):
     "Train on `dataset` for `max_steps` steps, from fresh weights seeded with `random_seed` or from the fitted ones."
-    _check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: use reset=True")
-    _check(val_size >= 0 and test_size >= 0, f"val_size and test_size must be >= 0, got {val_size}, {test_size}")
-    _check(self.early_stop_patience_steps <= 0 or val_size > 0,
+    check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: use reset=True")
+    check(val_size >= 0 and test_size >= 0, f"val_size and test_size must be >= 0, got {val_size}, {test_size}")
+    check(self.early_stop_patience_steps <= 0 or val_size > 0,
            "early_stop_patience_steps needs validation data: pass val_size > 0 to fit")
-    _check(dataset.max_size > val_size + test_size + 1,
+    check(dataset.max_size > val_size + test_size + 1,
            f"the series are too short: the longest has {dataset.max_size} step(s), but val_size + test_size = "
            f"{val_size + test_size} leaves fewer than 2 to train on")
     self._set_columns(dataset)
@@ -569,7 +567,7 @@ def fit(self: BaseRecurrent,
     self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
     if self.seasonal_lags == 'auto' and reset:                # the seasons and the anchor that fit the data
         self.auto_season, self._anchor_seasons = self._auto_season(dataset, val_size + test_size)
-    _check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (freq?): fit with reset=True")
+    check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (freq?): fit with reset=True")
     if self.futr_exog_size != self.futr_width: self._build()   # 'auto' lags follow freq and data: wider inputs
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):
@@ -709,7 +707,7 @@ def predict(self: BaseRecurrent,
            ) -> torch.Tensor: # `[n_series, h, len(loss.output_names)]`, original scale
     "Forecast the `h` steps after each series' history."
     loss = self.loss if loss is None else loss
-    _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
+    check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
     self._set_columns(dataset)
     max_len = self.inference_input_size + self.h if self.inference_input_size > 0 else None
     gen = torch.Generator(self.device).manual_seed(self.random_seed)
@@ -768,8 +766,8 @@ def predict_insample(self: BaseRecurrent,
                      step_size: int=1, # steps between consecutive origins
                     ) -> tuple: # (`rows [N]`: dataset row of each origin, `[N, h, len(loss.output_names)]` forecasts)
     "Forecasts of the observed steps after every `step_size`-th origin of each series, within the data the fit used."
-    _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
-    _check(isinstance(step_size, (int, np.integer)) and step_size >= 1,
+    check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
+    check(is_int(step_size) and step_size >= 1,
            f"step_size must be a positive integer, got {step_size!r}")
     self._set_columns(dataset)
     held = getattr(self, 'test_size', 0)                                   # steps the fit never saw: not forecast
@@ -791,7 +789,7 @@ def predict_insample(self: BaseRecurrent,
         out.append(self.loss.output_columns(cols).cpu())                 # the user's columns, in their order
         rows.append(dataset.indptr[idx][bi.numpy()] + r[bi, pos].numpy())
     self.train(was_training)
-    _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"
+    check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"
                          + (f" before its last {held}, held out of the fit" if held else "")
                          + ": nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
@@ -815,8 +813,8 @@ def predict_origins(self: BaseRecurrent,
                     loss=None, # the loss whose columns to forecast; None: the model's
                    ) -> torch.Tensor: # `[len(back), n_series, h, len(loss.output_names)]`, original scale
     "`predict` on every series cut `back[j]` rows before its end (those rows' targets masked), for each `j`, at once."
-    _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
-    _check(all(b >= self.h for b in back), f"each origin needs its h = {self.h} futr rows after it, got back={back}")
+    check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
+    check(all(b >= self.h for b in back), f"each origin needs its h = {self.h} futr rows after it, got back={back}")
     self._set_columns(dataset)
     loss = self.loss if loss is None else loss
     gens = [torch.Generator(self.device).manual_seed(self.random_seed) for _ in back]   # one per `predict` replaced

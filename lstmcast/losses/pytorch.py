@@ -20,6 +20,8 @@ import torch.nn.functional as F
 import torch.distributions as D
 from fastcore.basics import patch
 
+from ..common._checks import fail, check_int
+
 # %% ../../nbs/losses.pytorch.ipynb #002cc19e
 def masked_weights(y:torch.Tensor, # targets `[...]`
                    mask:torch.Tensor|None=None, # 1 where a point counts, 0 where it never does; broadcastable to `y`
@@ -173,9 +175,7 @@ class MASE(BasePointLoss):
     def __init__(self, seasonality:int, # season length m (1: the naive forecast y_{t-1})
                  horizon_weight=None): # weights of the horizon steps; None weighs all equally
         super().__init__(horizon_weight)
-        if int(seasonality) != seasonality or seasonality < 1:
-            raise ValueError(f'seasonality must be a positive integer, got {seasonality}')
-        self.seasonality = int(seasonality)
+        self.seasonality = check_int(seasonality, 'seasonality')
     def forward(self, y, y_hat, mask=None, y_insample=None, insample_mask=None):
         if y_insample is None:
             raise ValueError('MASE needs the history: call it as loss(y, y_hat, mask, y_insample=...)')
@@ -369,9 +369,7 @@ class DistributionLoss(Loss):
         elif isinstance(distribution, str) and distribution in DISTRIBUTIONS:
             self.distribution, self.family = distribution, DISTRIBUTIONS[distribution](**distribution_kwargs)
         else: raise ValueError(f"unknown distribution {distribution!r}; valid: {', '.join(DISTRIBUTIONS)}")
-        if int(num_samples) != num_samples or num_samples < 1:
-            raise ValueError(f'num_samples must be a positive integer, got {num_samples}')
-        self.num_samples, self.return_params = int(num_samples), return_params
+        self.num_samples, self.return_params = check_int(num_samples, 'num_samples'), return_params
         self.outputsize_multiplier = len(self.family.param_names)
         self._set_quantiles(level, quantiles)
     def _set_quantiles(self, level, quantiles):
@@ -568,9 +566,8 @@ class MixtureFamily(Family):
     def __init__(self, component:Family, # the family of the components, e.g. `NormalFamily()`
                  n_components:int=1, # number of components K
                  weighted:bool=False): # learn the weights (K more outputs); False: 1/K each
-        if int(n_components) != n_components or n_components < 1:
-            raise ValueError(f'n_components must be a positive integer, got {n_components}')
-        self.component, self.n_components, self.weighted = component, int(n_components), bool(weighted)
+        self.component, self.n_components = component, check_int(n_components, 'n_components')
+        self.weighted = bool(weighted)
         self.support = component.support
         ks = range(1, self.n_components + 1)
         self.param_names = ([f'{n}-{k}' for n in component.param_names for k in ks]
@@ -638,9 +635,7 @@ class IQLoss(BasePointLoss):
         super().__init__(horizon_weight)
         self.concentration0 = _positive('concentration0', concentration0)
         self.concentration1 = _positive('concentration1', concentration1)
-        if int(cos_embedding_dim) != cos_embedding_dim or cos_embedding_dim < 1:
-            raise ValueError(f'cos_embedding_dim must be a positive integer, got {cos_embedding_dim}')
-        self.cos_embedding_dim = int(cos_embedding_dim)
+        self.cos_embedding_dim = check_int(cos_embedding_dim, 'cos_embedding_dim')
         self._set_quantiles(level, quantiles)
     def _set_quantiles(self, level, quantiles):
         qs, self.forecast_names, self.output_names = quantile_outputs(level, quantiles)
@@ -752,12 +747,10 @@ _EXTRA_FIX = {'y_insample': 'validate with MAE (the scaler already puts the seri
 _TRAIN_FIX = {'sCRPS': 'MQLoss with the same level or quantiles',
               'Accuracy': "DistributionLoss('Bernoulli') on the 0/1 series"}
 
-def _refuse(msg): raise ValueError(msg)
-
 def _check_inputs(loss, role, model_inputs):
     missing = [x for x in loss.extra_inputs if x not in model_inputs]
     if missing:
-        _refuse(f"{_name(loss)} as {role} loss needs {', '.join(missing)} besides (y, y_hat, mask), "
+        fail(f"{_name(loss)} as {role} loss needs {', '.join(missing)} besides (y, y_hat, mask), "
                 f"which the model does not pass to its losses; "
                 f"{'; '.join(_EXTRA_FIX.get(x, 'pass it') for x in missing)}")
 
@@ -795,7 +788,7 @@ def check_loss_pair(loss, # the training loss
     if valid_loss is not None: check_loss_object(valid_loss, 'valid_loss')
     name = _name(loss)
     if not loss.is_train_loss:
-        _refuse(f"{name} only evaluates forecasts and cannot be a training loss: "
+        fail(f"{name} only evaluates forecasts and cannot be a training loss: "
                 f"train with {_TRAIN_FIX.get(name, 'MAE')} and pass {name} as valid_loss")
     _check_inputs(loss, 'training', model_inputs)
     if valid_loss is None or valid_loss is loss: return
@@ -803,25 +796,25 @@ def check_loss_pair(loss, # the training loss
     kind, vkind, vname = _kind(loss), _kind(valid_loss), _name(valid_loss)
     if vkind == 'point':
         if kind != 'point' and '-median' not in loss.forecast_names:
-            _refuse(f"a point valid_loss ({vname}) scores the median forecast, "
+            fail(f"a point valid_loss ({vname}) scores the median forecast, "
                     f"but {name} has no median among its quantiles {_qlist(loss)}: add 0.5 to them")
     elif kind == 'point':
         needs = 'several quantiles' if vkind == 'quantiles' else 'the parameters of a distribution'
-        _refuse(f"{name} forecasts one column per step, and {vname} needs {needs}: "
+        fail(f"{name} forecasts one column per step, and {vname} needs {needs}: "
                 f"validate with a point loss such as MAE, or train with "
                 + ("MQLoss(quantiles=...)" if vkind == 'quantiles' else vname))
     elif kind == 'quantiles' and vkind == 'distribution':
-        _refuse(f"{name} forecasts quantiles, not a distribution's parameters, so {vname} has no likelihood to "
+        fail(f"{name} forecasts quantiles, not a distribution's parameters, so {vname} has no likelihood to "
                 f"compute: validate with a point loss such as MAE, or with {name}")
     elif kind == 'quantiles' and _qlist(loss) != _qlist(valid_loss):
-        _refuse(f"{name} forecasts the quantiles {_qlist(loss)} but {vname} scores {_qlist(valid_loss)}: "
+        fail(f"{name} forecasts the quantiles {_qlist(loss)} but {vname} scores {_qlist(valid_loss)}: "
                 f"give valid_loss the same ones, {type(valid_loss).__name__}(quantiles={_qlist(loss)})")
     elif kind == 'distribution' and vkind == 'quantiles':
-        _refuse(f"the model validates {name} by its likelihood or by a point loss on its median; "
+        fail(f"the model validates {name} by its likelihood or by a point loss on its median; "
                 f"a quantile valid_loss ({vname}) is not supported: "
                 f"leave valid_loss=None, or validate with a point loss such as MAE")
     elif kind == 'distribution' and not _same_family(loss.family, valid_loss.family):
-        _refuse(f"{name} outputs the parameters {loss.family.param_names}, which {vname} cannot read "
+        fail(f"{name} outputs the parameters {loss.family.param_names}, which {vname} cannot read "
                 f"(it expects {valid_loss.family.param_names}): "
                 f"validate with the same distribution, or with a point loss such as MAE")
 

@@ -16,6 +16,7 @@ from fastcore.meta import delegates
 
 from ..losses.pytorch import MAE
 from ..common._base_recurrent import BaseRecurrent
+from ..common._checks import check_int
 from ..common._modules import MLP
 from ..utils import add_param_docs
 
@@ -42,11 +43,11 @@ class LSTM(BaseRecurrent):
                  decoder_layers: int = 2, # hidden layers of the MLP decoder
                  **kwargs): # `BaseRecurrent`'s parameters (listed here), the rest to `pytorch_lightning.Trainer`
         super().__init__(h=h, input_size=input_size, inference_input_size=inference_input_size, **kwargs)
-        for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
-                        ('context_size', context_size), ('decoder_hidden_size', decoder_hidden_size)]:
-            if not (isinstance(v, int) and v >= 1): raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not (isinstance(decoder_layers, int) and decoder_layers >= 0):
-            raise ValueError(f"decoder_layers must be an integer >= 0, got {decoder_layers!r}")
+        encoder_n_layers, encoder_hidden_size = check_int(encoder_n_layers, 'encoder_n_layers'), \
+            check_int(encoder_hidden_size, 'encoder_hidden_size')
+        context_size, decoder_hidden_size = check_int(context_size, 'context_size'), \
+            check_int(decoder_hidden_size, 'decoder_hidden_size')
+        decoder_layers = check_int(decoder_layers, 'decoder_layers', 0)
         if not 0 <= encoder_dropout < 1: raise ValueError(f"encoder_dropout must be in [0, 1), got {encoder_dropout!r}")
         self.encoder_n_layers, self.encoder_hidden_size = encoder_n_layers, encoder_hidden_size
         self.encoder_bias, self.encoder_dropout = encoder_bias, encoder_dropout
