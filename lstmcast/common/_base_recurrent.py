@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 
+from ._checks import check, is_int
 from ._machine import in_chosen_threads
 from ._scalers import TemporalNorm, SCALER_STATISTICS, trailing_statistics, scale_values, shared_statistics
 from ..losses.pytorch import MAE, check_loss_pair
@@ -119,23 +120,20 @@ def random_starts(temporal: torch.Tensor, # `[B, C, T]`, last channel `available
     return out
 
 # %% ../../nbs/common.base_recurrent.ipynb #e5fd5182
-def _check(ok, msg):
-    if not ok: raise ValueError(msg)
-
 def _check_args(h, input_size, inference_input_size, max_steps, learning_rate, batch_size, valid_batch_size,
                 val_check_steps, scaler_type, loss, valid_loss):
-    _check(isinstance(h, (int, np.integer)) and h >= 1, f"h must be a positive integer (the horizon), got {h!r}")
+    check(is_int(h) and h >= 1, f"h must be a positive integer (the horizon), got {h!r}")
     for name, v in [('input_size', input_size), ('inference_input_size', inference_input_size)]:
-        _check(isinstance(v, (int, np.integer)) and (v == -1 or v >= 1),
+        check(is_int(v) and (v == -1 or v >= 1),
                f"{name} must be -1 (all history) or a positive integer, got {v!r}")
     for name, v in [('max_steps', max_steps), ('batch_size', batch_size), ('val_check_steps', val_check_steps)]:
-        _check(isinstance(v, (int, np.integer)) and v >= 1, f"{name} must be a positive integer, got {v!r}")
-    _check(valid_batch_size is None or (isinstance(valid_batch_size, (int, np.integer)) and valid_batch_size >= 1),
+        check(is_int(v) and v >= 1, f"{name} must be a positive integer, got {v!r}")
+    check(valid_batch_size is None or (is_int(valid_batch_size) and valid_batch_size >= 1),
            f"valid_batch_size must be None or a positive integer, got {valid_batch_size!r}")
-    _check(learning_rate > 0, f"learning_rate must be > 0, got {learning_rate!r}")
-    _check(scaler_type is None or scaler_type in SCALER_STATISTICS,
+    check(learning_rate > 0, f"learning_rate must be > 0, got {learning_rate!r}")
+    check(scaler_type is None or scaler_type in SCALER_STATISTICS,
            f"unknown scaler_type {scaler_type!r}; use one of {', '.join(SCALER_STATISTICS)} or None")
-    _check(not (scaler_type == 'invariant' and loss.is_distribution_output),
+    check(not (scaler_type == 'invariant' and not loss.scaled_training),
            "scaler_type='invariant' is not affine, so distribution parameters cannot be mapped back through it; "
            "use 'robust' or 'standard' with a DistributionLoss")
 
@@ -198,23 +196,23 @@ class BaseRecurrent(torch.nn.Module):
         self.stat_exog_list = list(stat_exog_list or [])
         self.scale_like_target = list(scale_like_target or [])
         unknown = [c for c in self.scale_like_target if c not in self.hist_exog_list + self.futr_exog_list]
-        _check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: "
+        check(not unknown, f"scale_like_target names {unknown}, which are not in hist_exog_list or futr_exog_list: "
                             "add them there")
         self.num_workers_loader, self.drop_last_loader = num_workers_loader, drop_last_loader
-        _check(num_threads is None or (isinstance(num_threads, (int, np.integer)) and num_threads >= 1),
+        check(num_threads is None or (is_int(num_threads) and num_threads >= 1),
                f"num_threads must be None (the free cores) or a positive integer, got {num_threads!r}")
         self.num_threads = num_threads
         self.random_seed, self.alias, self.trainer_kwargs = random_seed, alias, trainer_kwargs
         self.scaler_type = scaler_type
-        whole = isinstance(level_window, (int, np.integer)) and (level_window == -1 or level_window >= 1)
-        _check(level_window is None or whole,
+        whole = is_int(level_window) and (level_window == -1 or level_window >= 1)
+        check(level_window is None or whole,
                f"level_window must be None (the horizon h), -1 (all history) or a positive integer, "
                f"got {level_window!r}")
         self.level_window = self.h if level_window is None else int(level_window)
-        _check(seasonal_lags in ('auto', None) or (isinstance(seasonal_lags, (list, tuple)) and
-               all(isinstance(m, (int, np.integer)) and m >= 1 for m in seasonal_lags)),
+        check(seasonal_lags in ('auto', None) or (isinstance(seasonal_lags, (list, tuple)) and
+               all(is_int(m) and m >= 1 for m in seasonal_lags)),
                f"seasonal_lags must be 'auto', None or a list of positive integers (seasons), got {seasonal_lags!r}")
-        _check(isinstance(train_origins, (int, np.integer)) and train_origins >= 1,
+        check(is_int(train_origins) and train_origins >= 1,
                f"train_origins must be a positive integer, got {train_origins!r}")
         self.seasonal_lags, self.tail_validation = seasonal_lags, bool(tail_validation)
         self.train_origins = int(train_origins)
@@ -238,16 +236,16 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
     "Find the model's columns in `dataset`, or say which are missing."
     cols, static = list(dataset.temporal_cols), list(dataset.static_cols)
     missing = [c for c in self.hist_exog_list + self.futr_exog_list if c not in cols]
-    _check(not missing, f"exogenous columns {missing} of {self!r} are not in the data; add them to df "
+    check(not missing, f"exogenous columns {missing} of {self!r} are not in the data; add them to df "
                         f"(and to futr_df for futr_exog_list), or remove them from the model's lists")
     missing = [c for c in self.stat_exog_list if c not in static]
-    _check(not missing, f"static columns {missing} of {self!r} are not in static_df; pass a static_df with them")
+    check(not missing, f"static columns {missing} of {self!r} are not in static_df; pass a static_df with them")
     self._scaled_idx = [0] + [cols.index(c) for c in self.hist_exog_list + self.futr_exog_list]
     like_target = getattr(self, 'scale_like_target', [])               # (absent from models saved before it existed)
     self._like_target = [1 + i for i, c in enumerate(self.hist_exog_list + self.futr_exog_list) if c in like_target]
     self._stat_idx = [static.index(c) for c in self.stat_exog_list]
     calendar = getattr(self, 'calendar_cols', [])                   # (absent from models saved before it existed)
-    _check(all(c in cols for c in calendar), f"{self!r} reads calendar features, which `NeuralForecast` adds to "
+    check(all(c in cols for c in calendar), f"{self!r} reads calendar features, which `NeuralForecast` adds to "
                                              f"its data: fit and predict through NeuralForecast")
     self._calendar_idx = [cols.index(c) for c in calendar]
 
@@ -396,52 +394,43 @@ def _with_anchor(self: BaseRecurrent, out, w: dict, shrink: float=1.):
     "`out` (the network's outputs) with the anchor added to their location, the location's offset times `shrink`."
     a = w.get('anchor')
     if a is None: return out
-    last = lambda p: a[:, -1:] if p.shape[1] == 1 and a.shape[1] > 1 else a    # prediction decodes the last origin
-    if not self.loss.is_distribution_output:
-        if out.dim() == a.dim(): return shrink * out + last(out)
-        if shrink == 1: return out + last(out)[..., None]
-        centre = out.mean(-1, keepdim=True)                     # quantiles move together: their spread is kept
-        return out - (1 - shrink) * centre + last(out)[..., None]
-    names = list(self.loss.family.param_names)
-    if '-loc' not in names: return out
-    i = names.index('-loc')
-    return tuple(shrink * p + last(p) if j == i else p for j, p in enumerate(out))
+    first = out[0] if isinstance(out, tuple) else out                       # a distribution's parameters: a tuple
+    if first.shape[1] == 1 and a.shape[1] > 1: a = a[:, -1:]                # prediction decodes the last origin
+    return self.loss.with_location(out, a, shrink)
 
 # %% ../../nbs/common.base_recurrent.ipynb #e2f159ed
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
-    if self.loss.is_distribution_output: return self.loss.inverse_scale(params, loc, scale)
-    if self.scaler.scaler_type == 'invariant': params = torch.sinh(params)
+    if self.scaler.scaler_type == 'invariant' and self.loss.scaled_training: params = torch.sinh(params)   # values
     return self.loss.inverse_scale(params, loc, scale)
 
 @patch
+def _loss_inputs(self: BaseRecurrent, loss_fn, w: dict, scaled: bool) -> dict:
+    "The inputs `loss_fn` names in `extra_inputs`, in the space it is computed in (the history: scaled or not)."
+    history = w['insample_y'][..., 0]
+    given = {'y_insample': lambda: history if scaled else history * w['scale'][..., 0] + w['loc'][..., 0],
+             'q': lambda: w['q']}                                             # the quantile the network was given
+    inputs = {k: given[k]() for k in loss_fn.extra_inputs}
+    if 'y_insample' in inputs: inputs['insample_mask'] = w['insample_mask']
+    return inputs
+
+@patch
 def _loss_value(self: BaseRecurrent, loss_fn, params, w, original: bool=False):
-    """`loss_fn` of the outputs. The training loss: point and quantile losses in the scaled space (every series
-    weighs the same), likelihoods in the original one. Another `valid_loss`, or any loss with `original`: in the
-    original space, on the forecast columns it reads (the distribution's parameters, the quantiles, or the point
-    forecast or median)."""
-    scaled = not original and loss_fn is self.loss and not loss_fn.is_distribution_output
-    extra = {}
-    if 'q' in getattr(loss_fn, 'extra_inputs', ()): extra['q'] = w['q']     # IQLoss: the quantile the network was given
-    if 'y_insample' in getattr(loss_fn, 'extra_inputs', ()):                 # e.g. MASE: the history, in the same space
-        history = w['insample_y'][..., 0]
-        extra = {'y_insample': history if scaled else history * w['scale'][..., 0] + w['loc'][..., 0],
-                 'insample_mask': w['insample_mask']}
-    if scaled: return loss_fn(w['y_scaled'], params, w['mask'], **extra)
-    original = self._to_original(params, w['loc'], w['scale'])
-    if loss_fn.is_distribution_output: return loss_fn(w['y'], original, w['mask'])
-    if self.implicit_quantiles: return loss_fn(w['y'], original, w['mask'], **extra)   # the median pass, as a point
-    if loss_fn is self.loss: return loss_fn(w['y'], original, w['mask'], **extra)      # `original`: its own outputs
-    cols = self.loss.forecast(original)                                   # [..., len(forecast_names)]
-    if loss_fn.outputsize_multiplier > 1: return loss_fn(w['y'], cols, w['mask'])   # same quantiles: check_loss_pair
-    names = self.loss.forecast_names                                      # the median, else the point column
-    point = names.index('-median') if '-median' in names else names.index('') if '' in names else 0
-    return loss_fn(w['y'], cols[..., point], w['mask'], **extra)
+    """`loss_fn` of the outputs. The training loss in the space it declares (`scaled_training`: point and quantile
+    losses in the scaled one, where every series weighs the same; likelihoods in the original one). Another
+    `valid_loss`, or any loss with `original`: in the original space, on what it reads of the training loss's
+    forecasts (`scored_by`: the distribution's parameters, the quantiles, or the point forecast or median)."""
+    scaled = not original and loss_fn is self.loss and loss_fn.scaled_training
+    inputs = self._loss_inputs(loss_fn, w, scaled)
+    if scaled: return loss_fn(w['y_scaled'], params, w['mask'], **inputs)
+    params = self._to_original(params, w['loc'], w['scale'])
+    if loss_fn is not self.loss: params = self.loss.scored_by(loss_fn, params)
+    return loss_fn(w['y'], params, w['mask'], **inputs)
 
 # %% ../../nbs/common.base_recurrent.ipynb #ea6944a2
 @patch(as_prop=True)
-def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in getattr(self.loss, 'extra_inputs', ())
+def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in self.loss.extra_inputs
 
 @patch
 def _give_quantile(self: BaseRecurrent, w: dict, q: torch.Tensor):
@@ -449,12 +438,13 @@ def _give_quantile(self: BaseRecurrent, w: dict, q: torch.Tensor):
     w['quantile'], w['q'] = self.loss.quantile_features(q), q.view(-1, 1, 1)
 
 @patch
-def _forecast_params(self: BaseRecurrent, w, select, loc, scale):
-    "Original-space parameters of the origins `select` keeps; one pass per quantile for an implicit-quantile loss."
+def _forecast_params(self: BaseRecurrent, w, select, loc, scale, loss=None):
+    """Original-space parameters of the origins `select` keeps; for an implicit-quantile loss, one pass per quantile
+    of `loss` (None: the model's)."""
     shrink = getattr(self, 'shrink', 1.)                      # chosen by tail validation (`_tail_check`)
     if not self.implicit_quantiles: return self._to_original(select(self._outputs(w, shrink)), loc, scale)
     passes = []
-    for q in self.loss.quantiles:
+    for q in (self.loss if loss is None else loss).quantiles:
         self._give_quantile(w, q.expand(len(w['insample_y'])))
         passes.append(self._to_original(select(self._outputs(w, shrink)), loc, scale))
     return torch.stack(passes, -1)
@@ -557,15 +547,15 @@ def fit(self: BaseRecurrent,
         reset: bool=True, # start from a fresh initialisation; False: continue from the fitted weights (fine-tuning)
        ):
     "Train on `dataset` for `max_steps` steps, from fresh weights seeded with `random_seed` or from the fitted ones."
-    _check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: use reset=True")
-    _check(val_size >= 0 and test_size >= 0, f"val_size and test_size must be >= 0, got {val_size}, {test_size}")
-    _check(self.early_stop_patience_steps <= 0 or val_size > 0,
+    check(reset or getattr(self, 'fitted', False), f"{self!r} has no fitted weights to continue from: use reset=True")
+    check(val_size >= 0 and test_size >= 0, f"val_size and test_size must be >= 0, got {val_size}, {test_size}")
+    check(self.early_stop_patience_steps <= 0 or val_size > 0,
            "early_stop_patience_steps needs validation data: pass val_size > 0 to fit")
-    _check(dataset.max_size > val_size + test_size + 1,
+    check(dataset.max_size > val_size + test_size + 1,
            f"the series are too short: the longest has {dataset.max_size} step(s), but val_size + test_size = "
            f"{val_size + test_size} leaves fewer than 2 to train on")
     self._set_columns(dataset)
-    if hasattr(self.loss, 'check_targets'):                   # a likelihood refuses targets outside its support
+    if self.loss.support != 'real':                           # a likelihood refuses targets outside its support
         temporal = torch.as_tensor(dataset.temporal)
         self.loss.check_targets(temporal[:, 0][temporal[:, -1] > 0])
     checkpointed = ckpt_path is not None or any('ModelCheckpoint' in [k.__name__ for k in type(cb).__mro__]
@@ -578,7 +568,7 @@ def fit(self: BaseRecurrent,
     self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
     if self.seasonal_lags == 'auto' and reset:                # the seasons and the anchor that fit the data
         self.auto_season, self._anchor_seasons = self._auto_season(dataset, val_size + test_size)
-    _check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (freq?): fit with reset=True")
+    check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (freq?): fit with reset=True")
     if self.futr_exog_size != self.futr_width: self._build()   # 'auto' lags follow freq and data: wider inputs
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
     with torch.random.fork_rng(devices=[]):
@@ -678,9 +668,8 @@ def anchor_widths(history: torch.Tensor, # `[M]` the anchor's errors from every 
 def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
     """From the held-out tail: the weight of the network's correction (`shrink`) and, for a distribution loss, the
     half-widths `[h, len(CALIBRATION_LEVELS)]` of its intervals per horizon step (None otherwise)."""
-    if not (self._shrinkable or self.loss.is_distribution_output): return 1., None      # nothing to choose
-    names = self.loss.forecast_names
-    point = names.index('-median') if '-median' in names else 0            # the point forecast's column
+    if not (self._shrinkable or self.loss.interval_quantiles is not None): return 1., None   # nothing to choose
+    point = self.loss.scored_column                                        # the median, else the point forecast
     shrinks = SHRINKS if self._shrinkable else SHRINKS[-1:]
     anchored = self._shrinkable                                             # errors of the anchor alone: column 0
     pick = torch.Generator(self.device).manual_seed(self.random_seed)
@@ -710,7 +699,7 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
     self.train(was_training)
     errors, steps, series = torch.cat(errors), torch.cat(steps), torch.cat(series)
     shrink = choose_shrink(errors, series) if len(shrinks) > 1 else 1.
-    if not self.loss.is_distribution_output: return shrink, None
+    if self.loss.interval_quantiles is None: return shrink, None
     chosen = errors[:, int((shrinks == shrink).nonzero()[0, 0])]
     widths = anchor_widths(torch.cat(history), torch.cat(history_steps), chosen, errors[:, 0], series, self.h
                            ) if anchored else None
@@ -720,15 +709,15 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
 def _shrinkable(self: BaseRecurrent) -> bool:
     "Whether the network's forecasts correct an anchor's location, which tail validation may then weigh."
     if not self.lag_periods or self.implicit_quantiles: return False
-    return not self.loss.is_distribution_output or '-loc' in list(self.loss.family.param_names)
+    return self.loss.has_location
 
 @patch
 def _calibrate(self: BaseRecurrent, cols: torch.Tensor, loss, scale: torch.Tensor) -> torch.Tensor:
     "Forecast columns `[n, h, k]` of `loss`, each interval bound halfway between the model's and the held-out one."
     widths = getattr(self, 'interval_widths', None)
-    support = getattr(getattr(loss, 'family', None), 'support', 'real')
-    if widths is None or not loss.is_distribution_output or support == 'binary': return cols   # 0/1: nothing to widen
-    q = loss.column_quantiles.cpu().double()                              # the median, then the other quantiles
+    support = loss.support
+    if widths is None or loss.interval_quantiles is None or support == 'binary': return cols   # 0/1: nothing to widen
+    q = loss.interval_quantiles.cpu().double()                            # the median, then the other quantiles
     level = ((2 * q - 1).abs() * 100).round().clamp(1, 99).long() - 1     # nearest calibrated level
     half = torch.where(q == 0.5, 0., widths.double()[:, level] * torch.sign(q - 0.5)).to(cols)   # [h, quantiles]
     cols = cols.clone()                  # both sets of bounds widen with the level: so does their mean
@@ -746,9 +735,11 @@ def _last_origin(params):
 @torch.inference_mode()
 def predict(self: BaseRecurrent,
             dataset: TimeSeriesDataset, # series, each followed by `h` future rows
+            loss=None, # the loss whose columns to forecast, e.g. `model.loss.with_quantiles(...)`; None: the model's
            ) -> torch.Tensor: # `[n_series, h, len(loss.output_names)]`, original scale
     "Forecast the `h` steps after each series' history."
-    _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
+    loss = self.loss if loss is None else loss
+    check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
     self._set_columns(dataset)
     max_len = self.inference_input_size + self.h if self.inference_input_size > 0 else None
     gen = torch.Generator(self.device).manual_seed(self.random_seed)
@@ -761,9 +752,9 @@ def predict(self: BaseRecurrent,
         if max_len: temporal = F.pad(temporal, (max_len - temporal.shape[-1], 0))   # a window of the same length,
         w = self._windows(temporal, static, last_only=True)               # whatever the other series of the batch
         w['last_only'] = True                                      # a model may decode the last origin only
-        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
-        cols = self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1])
-        out.append(self.loss.output_columns(cols).cpu())                 # the user's columns, in their order
+        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1], loss)
+        cols = self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][:, -1])
+        out.append(loss.output_columns(cols).cpu())                 # the user's columns, in their order
     self.train(was_training)
     return torch.cat(out)
 
@@ -778,13 +769,15 @@ def _origin_forecasts(self: BaseRecurrent,
                       static: torch.Tensor|None, # `[B, S_all]`
                       bi: torch.Tensor, pos: torch.Tensor, # `[N]` series and position of each origin
                       gen: torch.Generator, # for the losses that sample
-                     ) -> torch.Tensor: # `[N, h, len(loss.output_names)]`, original scale
+                      loss=None, # the loss whose columns to forecast; None: the model's
+                     ) -> torch.Tensor: # `[N, h, len(loss.forecast_names)]`, original scale
     "Each origin's forecast, read as `predict` reads it: its whole history, or its last `inference_input_size` steps."
-    L = self.inference_input_size
+    L, loss = self.inference_input_size, self.loss if loss is None else loss
     if L <= 0:                                          # the whole history: one pass forecasts from every origin
         w = self._windows(pad_future(temporal, self.h), static)
-        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w['loc'][bi, pos], w['scale'][bi, pos])
-        return self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][bi, pos])
+        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w['loc'][bi, pos], w['scale'][bi, pos],
+                                       loss)
+        return self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][bi, pos])
     padded = F.pad(temporal, (L - 1, 0))                # zeros with mask 0, as `predict` pads a short series
     span = torch.arange(L + self.h, device=temporal.device)
     out = []
@@ -793,8 +786,8 @@ def _origin_forecasts(self: BaseRecurrent,
         w = self._windows(padded[b[:, None], :, p[:, None] + span].transpose(1, 2),
                           None if static is None else static[b], last_only=True)
         w['last_only'] = True
-        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
-        out.append(self._calibrate(self.loss.forecast(params, generator=gen), self.loss, w['scale'][:, -1]))
+        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1], loss)
+        out.append(self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][:, -1]))
     return torch.cat(out)
 
 @patch
@@ -805,8 +798,8 @@ def predict_insample(self: BaseRecurrent,
                      step_size: int=1, # steps between consecutive origins
                     ) -> tuple: # (`rows [N]`: dataset row of each origin, `[N, h, len(loss.output_names)]` forecasts)
     "Forecasts of the observed steps after every `step_size`-th origin of each series, within the data the fit used."
-    _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
-    _check(isinstance(step_size, (int, np.integer)) and step_size >= 1,
+    check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
+    check(is_int(step_size) and step_size >= 1,
            f"step_size must be a positive integer, got {step_size!r}")
     self._set_columns(dataset)
     held = getattr(self, 'test_size', 0)                                   # steps the fit never saw: not forecast
@@ -828,7 +821,7 @@ def predict_insample(self: BaseRecurrent,
         out.append(self.loss.output_columns(cols).cpu())                 # the user's columns, in their order
         rows.append(dataset.indptr[idx][bi.numpy()] + r[bi, pos].numpy())
     self.train(was_training)
-    _check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"
+    check(len(out) > 0, f"no series is longer than h + 1 = {self.h + 1} steps"
                          + (f" before its last {held}, held out of the fit" if held else "")
                          + ": nothing to forecast in sample")
     return np.concatenate(rows), torch.cat(out)
@@ -849,11 +842,13 @@ def _at_origins(w: dict, keep: torch.Tensor) -> dict:
 def predict_origins(self: BaseRecurrent,
                     dataset: TimeSeriesDataset, # the series, their futr values after every origin included
                     back: list, # origins, in steps before each series' last row (each >= h)
+                    loss=None, # the loss whose columns to forecast; None: the model's
                    ) -> torch.Tensor: # `[len(back), n_series, h, len(loss.output_names)]`, original scale
     "`predict` on every series cut `back[j]` rows before its end (those rows' targets masked), for each `j`, at once."
-    _check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
-    _check(all(b >= self.h for b in back), f"each origin needs its h = {self.h} futr rows after it, got back={back}")
+    check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
+    check(all(b >= self.h for b in back), f"each origin needs its h = {self.h} futr rows after it, got back={back}")
     self._set_columns(dataset)
+    loss = self.loss if loss is None else loss
     gens = [torch.Generator(self.device).manual_seed(self.random_seed) for _ in back]   # one per `predict` replaced
     out, L, was_training = [[] for _ in back], self.inference_input_size, self.training
     self.eval()
@@ -865,8 +860,8 @@ def predict_origins(self: BaseRecurrent,
         if L > 0:                                                 # a window per origin: as `predict_insample`
             every = torch.arange(B, device=self.device)
             for j, p in enumerate(pos):
-                cols = self._origin_forecasts(temporal, static, every, torch.full_like(every, p), gens[j])
-                out[j].append(self.loss.output_columns(cols).cpu())
+                cols = self._origin_forecasts(temporal, static, every, torch.full_like(every, p), gens[j], loss)
+                out[j].append(loss.output_columns(cols).cpu())
             continue
         keep = torch.tensor(sorted(set(pos)), device=self.device)  # the LSTM reads each series once,
         n, parts = len(keep), []                                    # the decoder only the origins asked
@@ -877,13 +872,14 @@ def predict_origins(self: BaseRecurrent,
             arange = lambda k: torch.arange(k, device=self.device)
             bi, oi = arange(m).repeat(n), arange(n).repeat_interleave(m)
             scale = w['scale'][bi, oi]
-            parts.append((self._forecast_params(w, lambda p: _take(p, (bi, oi)), w['loc'][bi, oi], scale), scale, m))
+            parts.append((self._forecast_params(w, lambda p: _take(p, (bi, oi)), w['loc'][bi, oi], scale, loss),
+                          scale, m))
         cat = lambda ps: tuple(map(torch.cat, zip(*ps))) if isinstance(ps[0], tuple) else torch.cat(ps)
         for j, i in enumerate(keep.tolist().index(p) for p in pos):          # origin-major rows: window j's
             params = cat([_take(ps, slice(i * m, (i + 1) * m)) for ps, _, m in parts])
             scale = torch.cat([sc[i * m:(i + 1) * m] for _, sc, m in parts])
-            cols = self.loss.forecast(params, generator=gens[j])
-            out[j].append(self.loss.output_columns(self._calibrate(cols, self.loss, scale)).cpu())
+            cols = loss.forecast(params, generator=gens[j])
+            out[j].append(loss.output_columns(self._calibrate(cols, loss, scale)).cpu())
     self.train(was_training)
     return torch.stack([torch.cat(o) for o in out])
 
