@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
+from .common._checks import is_int
 from .losses.pytorch import MAE
 from .models.lstm import LSTM
 
@@ -87,7 +88,7 @@ class AutoLSTM:
                                   "use backend='optuna', the default") from None
             raise NotImplementedError("lstmcast's AutoLSTM searches with Optuna only for now: use backend='optuna'")
         if backend != 'optuna': raise ValueError(f"backend must be 'optuna' (or 'ray'), got {backend!r}")
-        if not (isinstance(num_samples, (int, np.integer)) and num_samples >= 1):
+        if not (is_int(num_samples) and num_samples >= 1):
             raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
         if config is not None and not (isinstance(config, dict) or callable(config)):
             raise TypeError(f"config must be a dict, a function of an Optuna trial or None, "
@@ -232,9 +233,9 @@ def fit(self: AutoLSTM,
 
 # %% ../nbs/auto.ipynb #1eaf8653
 @patch
-def predict(self: AutoLSTM, dataset) -> torch.Tensor:
+def predict(self: AutoLSTM, dataset, loss=None) -> torch.Tensor:
     "Forecast with the best model, as `LSTM.predict`."
-    return self._fitted().predict(dataset)
+    return self._fitted().predict(dataset, loss=loss)
 
 @patch
 def predict_insample(self: AutoLSTM, dataset, step_size: int=1) -> tuple:

@@ -18,6 +18,7 @@ import torch
 from fastcore.basics import patch
 from pandas.tseries.frequencies import to_offset
 
+from .common._checks import fail, check_int, is_int
 from .tsdataset import TimeSeriesDataset, is_sorted, sort_panel
 from .common._scalers import LOCAL_SCALERS, LocalScaling
 from .spark import DistributedConfig, is_spark_frame, fit_on_spark, to_spark
@@ -30,7 +31,7 @@ _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE
 
 def parse_freq(freq) -> pd.DateOffset|int:
     "A pandas offset for a frequency alias, old spellings included ('M', '2H', 'Q-DEC'), or an integer step."
-    if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool):
+    if is_int(freq):
         if freq < 1: raise ValueError(f"an integer freq is the step between time indices and must be >= 1, got {freq}")
         return int(freq)
     if isinstance(freq, pd.tseries.offsets.BaseOffset): return freq
@@ -107,7 +108,6 @@ def future_dates(last, # last date (or integer index) of each series
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
 # %% ../nbs/core.ipynb #c6176408
-def _fail(msg): raise ValueError(msg)
 def _label(index, pos): return getattr(index[pos], 'item', lambda: index[pos])()   # a row label, as plain Python
 
 def check_frame(df, # the user's frame
@@ -118,18 +118,18 @@ def check_frame(df, # the user's frame
     "Refuse a frame that is not a DataFrame, lacks columns, or has non-numeric or missing values where they matter."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
     if df.columns.duplicated().any():
-        _fail(f"{name} has duplicated column names {list(df.columns[df.columns.duplicated()])}")
+        fail(f"{name} has duplicated column names {list(df.columns[df.columns.duplicated()])}")
     missing = [c for c in required if c not in df.columns]
     if missing:
         in_index = [c for c in missing if c in df.index.names]     # e.g. after a groupby or set_index
-        _fail(f"{name} is missing the column(s) {missing}; it has {list(df.columns)}"
+        fail(f"{name} is missing the column(s) {missing}; it has {list(df.columns)}"
               + (f"; {in_index} are in its index: pass {name}.reset_index()" if in_index else ""))
-    if not len(df): _fail(f"{name} is empty")
+    if not len(df): fail(f"{name} is empty")
     for c in numeric:
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
-            _fail(f"column {c!r} of {name} must be numeric, got dtype {df[c].dtype}")
+            fail(f"column {c!r} of {name} must be numeric, got dtype {df[c].dtype}")
         bad = ~np.isfinite(df[c].to_numpy(np.float64))
-        if bad.any(): _fail(f"column {c!r} of {name} has {bad.sum()} NaN or infinite value(s), e.g. at row "
+        if bad.any(): fail(f"column {c!r} of {name} has {bad.sum()} NaN or infinite value(s), e.g. at row "
                             f"{_label(df.index, bad.argmax())!r}; fill or drop them")
     keys = list(dict.fromkeys([id_col, time_col]))      # a static frame is keyed by the id alone
     if len(keys) == 2 and is_sorted(df, id_col, time_col):  # sorted: duplicates are neighbours (no hashing)
@@ -138,7 +138,7 @@ def check_frame(df, # the user's frame
     else: dup = df.duplicated(keys).to_numpy()
     if dup.any():
         dup = df.iloc[dup.argmax()]
-        _fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
+        fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
               "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
 
 # %% ../nbs/core.ipynb #6d34b266
@@ -146,18 +146,18 @@ def check_target(df, target_col='y'):
     "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
     y = df[target_col]
     if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-        _fail(f"target column {target_col!r} must be numeric, got dtype {y.dtype}")
-    if np.isinf(y.to_numpy(np.float64)).any(): _fail(f"target column {target_col!r} has infinite values")
-    if y.isna().all(): _fail(f"target column {target_col!r} has no observed value")
+        fail(f"target column {target_col!r} must be numeric, got dtype {y.dtype}")
+    if np.isinf(y.to_numpy(np.float64)).any(): fail(f"target column {target_col!r} has infinite values")
+    if y.isna().all(): fail(f"target column {target_col!r} has no observed value")
 
 def check_available_mask(df, name='df'):
     "A user's `available_mask` column (1: the target counts, 0: it is hidden from training and scaling) holds 0 or 1."
     if 'available_mask' not in df.columns: return
     mask = df['available_mask']
     if not pd.api.types.is_numeric_dtype(mask):
-        _fail(f"column 'available_mask' of {name} must be numeric (0 or 1), got dtype {mask.dtype}")
+        fail(f"column 'available_mask' of {name} must be numeric (0 or 1), got dtype {mask.dtype}")
     bad = ~np.isin(mask.to_numpy(np.float64), (0., 1.))                  # NaN included
-    if bad.any(): _fail(f"column 'available_mask' of {name} must hold 0 (target hidden) or 1 (target counts), got "
+    if bad.any(): fail(f"column 'available_mask' of {name} must hold 0 (target hidden) or 1 (target counts), got "
                         f"{float(mask.iloc[bad.argmax()]):g} at row {_label(df.index, bad.argmax())!r}")
 
 def check_observed(dataset, # a `TimeSeriesDataset`
@@ -174,35 +174,35 @@ def check_observed(dataset, # a `TimeSeriesDataset`
     ids = [_label(dataset.uids, i) for i in empty[:5]] + ([f'... ({len(empty) - 5} more)'] if len(empty) > 5 else [])
     where = f" before the last {holdout} steps, held out by cross_validation" if holdout else ""
     one = len(empty) == 1
-    _fail(f"series {ids} ha{'s' if one else 've'} no observed target (y is NaN or available_mask is 0 on every row"
+    fail(f"series {ids} ha{'s' if one else 've'} no observed target (y is NaN or available_mask is 0 on every row"
           f"{where}): drop {'it' if one else 'them'} from df, or give {'it' if one else 'them'} values")
 
 # %% ../nbs/core.ipynb #a4279a63
 def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
     "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
     ds = df[time_col]
-    if ds.isna().any(): _fail(f"{time_col!r} has {ds.isna().sum()} missing time stamp(s), e.g. at row "
+    if ds.isna().any(): fail(f"{time_col!r} has {ds.isna().sum()} missing time stamp(s), e.g. at row "
                               f"{_label(ds.index, ds.isna().argmax())!r}; every row needs one")
     if isinstance(freq, int):
         if not pd.api.types.is_integer_dtype(ds):
-            _fail(f"freq={freq} (an integer) needs integer {time_col!r} values, got {ds.dtype}; "
+            fail(f"freq={freq} (an integer) needs integer {time_col!r} values, got {ds.dtype}; "
                   f"pass a pandas alias such as 'D' for dates")
         prev, expected = ds.to_numpy()[:-1], ds.to_numpy()[:-1] + freq
     else:
         if not pd.api.types.is_datetime64_any_dtype(ds):
-            _fail(f"{time_col!r} must hold timestamps for freq={freq.freqstr!r}, got {ds.dtype}; "
+            fail(f"{time_col!r} must hold timestamps for freq={freq.freqstr!r}, got {ds.dtype}; "
                   f"convert it with pd.to_datetime, or use an integer freq for integer indices")
         codes, stamps = pd.factorize(ds, use_na_sentinel=False)   # calendar arithmetic on the distinct stamps only
         stamps = pd.DatetimeIndex(stamps)
         off = stamps[(stamps + freq) - freq != stamps]
-        if len(off): _fail(f"{time_col!r} has dates off the grid of freq={freq.freqstr!r}, e.g. {off[0]}; "
+        if len(off): fail(f"{time_col!r} has dates off the grid of freq={freq.freqstr!r}, e.g. {off[0]}; "
                            f"pass the freq that matches your dates (e.g. 'MS' for month starts)")
         expected = (stamps + freq).to_numpy()[codes[:-1]]
     same = df[id_col].to_numpy()[1:] == df[id_col].to_numpy()[:-1]
     gap = same & (ds.to_numpy()[1:] != expected)
     if gap.any():
         i = gap.argmax()
-        _fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, "
+        fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, "
               f"which is not one step of freq; "
               f"add the missing rows (y may be NaN there: missing targets are masked)")
 
@@ -220,21 +220,21 @@ class NeuralForecast:
         if not isinstance(models, (list, tuple)) or not models:
             raise TypeError("models must be a non-empty list of models, e.g. [LSTM(h=12)]")
         hs = {m.h for m in models}
-        if len(hs) > 1: _fail(f"all models must share the same horizon h, got {sorted(hs)}")
+        if len(hs) > 1: fail(f"all models must share the same horizon h, got {sorted(hs)}")
         names = [repr(m) for m in models]
         dup = sorted({n for n in names if names.count(n) > 1})
-        if dup: _fail(f"several models are named {dup}: give each an alias, e.g. LSTM(..., alias='LSTM_big')")
+        if dup: fail(f"several models are named {dup}: give each an alias, e.g. LSTM(..., alias='LSTM_big')")
         if local_scaler_type is not None and local_scaler_type not in (*LOCAL_SCALERS, 'boxcox'):
-            _fail(f"unknown local_scaler_type {local_scaler_type!r}; use one of {', '.join(LOCAL_SCALERS)}, "
+            fail(f"unknown local_scaler_type {local_scaler_type!r}; use one of {', '.join(LOCAL_SCALERS)}, "
                   f"boxcox or None")
-        if local_scaler_type is not None and any(getattr(m.loss, 'return_params', False) for m in models):
-            _fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay "
+        if local_scaler_type is not None and any(m.loss.param_columns for m in models):
+            fail("local_scaler_type and return_params=True do not go together: the parameter columns would stay "
                   "in the scaled space")
         self.models, self.freq, self.h = list(models), parse_freq(freq), hs.pop()
         for m in self.models: m.season_length, m.seasons = season_length(self.freq), seasons(self.freq)   # 'auto' lags
         for m in self.models: m.calendar_cols = calendar_columns(self.freq) if getattr(m, 'calendar', False) else []
-        if num_threads is not None and not (isinstance(num_threads, (int, np.integer)) and num_threads >= 1):
-            _fail(f"num_threads must be None or a positive integer, got {num_threads!r}")
+        if num_threads is not None and not (is_int(num_threads) and num_threads >= 1):
+            fail(f"num_threads must be None or a positive integer, got {num_threads!r}")
         if num_threads is not None:
             for m in self.models: m.num_threads = int(num_threads)
         self.local_scaler_type, self.fitted = local_scaler_type, False
@@ -269,7 +269,7 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
     check_available_mask(df)
     stat = self._exog('stat')
     if stat:
-        if static_df is None: _fail(f"the models use static columns {stat}: pass static_df with {id_col!r} and them")
+        if static_df is None: fail(f"the models use static columns {stat}: pass static_df with {id_col!r} and them")
         check_frame(static_df, 'static_df', [id_col, *stat], stat, id_col, id_col)
         unknown = set(static_df[id_col]) - set(df[id_col])
         if unknown: warnings.warn(f"static_df has {len(unknown)} id(s) not in df, e.g. "
@@ -296,7 +296,7 @@ def _scale_locally(self: NeuralForecast, dataset, holdout: int):
     if holdout: usable &= np.arange(len(y)) < np.repeat(dataset.indptr[1:] - holdout, dataset.lengths)
     if self.local_scaler_type == 'boxcox' and (y[usable] <= 0).any():
         bad = dataset.uids[codes[np.argmax(usable & (y <= 0))]]
-        _fail(f"local_scaler_type='boxcox' needs positive targets, but series {bad!r} has values <= 0; "
+        fail(f"local_scaler_type='boxcox' needs positive targets, but series {bad!r} has values <= 0; "
               f"use 'standard' or 'robust'")
     scaling = dataset.local_scaling = LocalScaling.fit(y, codes, len(dataset), self.local_scaler_type, usable)
     with np.errstate(all='ignore'): z = scaling.apply(y, codes)
@@ -382,14 +382,14 @@ def check_compat_flags(**flags):
 def _training_data(self: NeuralForecast, method: str, fix: str|None=None) -> TimeSeriesDataset:
     "The dataset of the last fit, for `method` called without `df`; an error when the object was saved without it."
     if getattr(self, 'dataset', None) is not None: return self.dataset
-    _fail(f"{method} needs the training data, which was not saved (save_dataset=False): "
+    fail(f"{method} needs the training data, which was not saved (save_dataset=False): "
           + (fix or f"pass the series' history as {method}(df=...)"))
 
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
     if df is None:
-        if not self.fitted: _fail("call fit first, or pass df")
+        if not self.fitted: fail("call fit first, or pass df")
         dataset = self._training_data('make_future_dataframe')
         uids, last = dataset.uids, dataset.last_dates
     else:
@@ -412,7 +412,7 @@ def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
         block[:, :, [cols.index(c) for c in calendar]] = torch.from_numpy(feats)
     futr = self._exog('futr')
     if not futr: return block
-    if futr_df is None: _fail(f"the models use future exogenous columns {futr}: pass futr_df with them for the "
+    if futr_df is None: fail(f"the models use future exogenous columns {futr}: pass futr_df with them for the "
                               f"{h} steps after each series (nf.make_future_dataframe() lists the rows)")
     check_frame(futr_df, 'futr_df', [self.id_col, self.time_col, *futr], futr, self.id_col, self.time_col)
     grid = pd.DataFrame({self.id_col: np.repeat(np.asarray(dataset.uids), h),
@@ -422,7 +422,7 @@ def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
     missing = merged[futr].isna().any(axis=1).to_numpy()
     if missing.any():
         ex = merged.loc[missing].iloc[0]
-        _fail(f"futr_df lacks {missing.sum()} of the {len(grid)} future rows the forecasts need, e.g. "
+        fail(f"futr_df lacks {missing.sum()} of the {len(grid)} future rows the forecasts need, e.g. "
               f"{self.id_col}={ex[self.id_col]}, {self.time_col}={ex[self.time_col]}; "
               f"nf.get_missing_future(futr_df) lists them")
     if len(futr_df) > len(grid):
@@ -452,7 +452,7 @@ def _loss_for_level(self: NeuralForecast, m, level: list):
     try: return m.loss.with_quantiles(level=level)
     except ValueError as e:                                  # quantiles fixed by training: fine if they are those
         if {f'-{side}-{lv}' for lv in level for side in ('lo', 'hi')} <= set(m.loss.output_names): return m.loss
-        _fail(f"{m!r}: {e}; {hint}")
+        fail(f"{m!r}: {e}; {hint}")
 
 @patch
 def predict(self: NeuralForecast,
@@ -466,7 +466,7 @@ def predict(self: NeuralForecast,
            ) -> pd.DataFrame: # `id_col`, `time_col`, one column per model output; sorted by id then time
     "Forecast the `h` steps after each series with every model."
     check_compat_flags(sort_df=sort_df, verbose=verbose)
-    if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
+    if not self.fitted: fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = _as_list(level)                                                  # level=90 means [90]
     if level is not None and any(0 < lv < 1 for lv in level):
         warnings.warn(f"level={level} asks for intervals narrower than 1%: levels are percentages, so a fraction "
@@ -477,12 +477,11 @@ def predict(self: NeuralForecast,
     out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)
     for m in self.models:
         conformal = level is not None and repr(m) in getattr(self, '_conformal', {})
-        loss = m.loss
-        if level is not None and not conformal: m.loss = self._loss_for_level(m, level)
-        try: fc = m.predict(with_future).numpy()                              # [n, h, k]
-        finally: names, m.loss = m.loss.output_names, loss
+        loss = self._loss_for_level(m, level) if level is not None and not conformal else m.loss
+        fc = m.predict(with_future, loss=loss).numpy()                        # [n, h, k]: `loss`'s columns
         series = np.repeat(np.arange(len(dataset)), self.h)
-        for j, suffix in enumerate(names): out[f'{m!r}{suffix}'] = _unscaled(dataset, fc[..., j].ravel(), series)
+        for j, suffix in enumerate(loss.output_names):
+            out[f'{m!r}{suffix}'] = _unscaled(dataset, fc[..., j].ravel(), series)
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
@@ -500,22 +499,17 @@ def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_co
     return out
 
 @patch
-def _columns(self: NeuralForecast, forecasts: list, dataset, series) -> dict:
+def _columns(self: NeuralForecast, forecasts: list, dataset, series, losses: list|None=None) -> dict:
     "Column name -> flat values in the target's units, for each model's `[rows, h, k]` forecasts of `series` `[rows]`."
-    series = np.repeat(series, self.h)
+    series, losses = np.repeat(series, self.h), losses or [m.loss for m in self.models]   # the columns of `losses`
     return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series)
-            for m, fc in zip(self.models, forecasts) for j, suffix in enumerate(m.loss.output_names)}
+            for m, loss, fc in zip(self.models, losses, forecasts) for j, suffix in enumerate(loss.output_names)}
 
 # %% ../nbs/core.ipynb #94764397
 def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
     "`df` without the last `n` rows of each series."
     df = df.sort_values([id_col, time_col], kind='stable')
     return df[df.groupby(id_col, sort=False).cumcount(ascending=False) >= n]
-
-def _check_int(v, name: str, low: int):
-    "Refuse `v` unless it is an integer (not a bool) of at least `low`."
-    if not (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low):
-        _fail(f"{name} must be an integer >= {low}, got {v!r}")
 
 @patch
 def cross_validation(self: NeuralForecast,
@@ -537,32 +531,31 @@ def cross_validation(self: NeuralForecast,
     check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
     h, level = self.h, _as_list(level)
     if prediction_intervals is not None and level is None:
-        _fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
+        fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
               "level=[...]; pass both, or neither")
-    own = [m.loss for m in self.models]                   # without conformal intervals, level asks the models' losses
     asked = [self._loss_for_level(m, level) if level is not None and prediction_intervals is None else m.loss
              for m in self.models]
-    _check_int(step_size, 'step_size', 1)
+    check_int(step_size, 'step_size', 1)
     if test_size is None:
-        _check_int(n_windows, 'n_windows', 1)
+        check_int(n_windows, 'n_windows', 1)
         test_size = h + step_size * (n_windows - 1)
     else:
-        _check_int(test_size, 'test_size', h)
+        check_int(test_size, 'test_size', h)
         if (test_size - h) % step_size:
-            _fail(f"test_size - h = {test_size - h} must be a multiple of step_size = {step_size}")
+            fail(f"test_size - h = {test_size - h} must be a multiple of step_size = {step_size}")
         n_windows = (test_size - h) // step_size + 1
-    if not isinstance(refit, (bool, np.bool_)): _check_int(refit, 'refit (an int: windows per fit)', 1)
+    if not isinstance(refit, (bool, np.bool_)): check_int(refit, 'refit (an int: windows per fit)', 1)
     self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
     files = isinstance(df, (list, tuple))                 # Parquet files or folders (`lstmcast.files`)
     if files and prediction_intervals is not None:
-        _fail("cross_validation from files calibrates no conformal intervals (each window's calibration would cut "
+        fail("cross_validation from files calibrates no conformal intervals (each window's calibration would cut "
               "the files): pass a DataFrame, or drop prediction_intervals")
     if files: from lstmcast.files import files_dataset
     dataset = (files_dataset(self, df, static_df, id_col, time_col, target_col, holdout=test_size) if files
                else self._dataset(df, static_df, id_col, time_col, target_col, holdout=test_size))
     self.dataset, self.time_dtype = dataset, dataset.time_dtype if files else df[time_col].dtype
     short = dataset.lengths < test_size + val_size + 2
-    if short.any(): _fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
+    if short.any(): fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
                           f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
     every = n_windows if not refit else (1 if refit is True else int(refit))   # windows per fit
     frames, self._conformal = [], {}                                  # an earlier calibration is for other weights
@@ -572,10 +565,7 @@ def cross_validation(self: NeuralForecast,
             self._calibrate(_drop_last(df, afters[0], id_col, time_col), static_df, prediction_intervals, id_col,
                             time_col, target_col, val_size)
         for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0]); _agreed(m, dataset)
-        for m, loss in zip(self.models, asked): m.loss = loss
-        try: frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level)
-        finally:
-            for m, loss in zip(self.models, own): m.loss = loss
+        frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level, asked)
     self.dataset, self.fitted = dataset, True
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
@@ -584,15 +574,17 @@ def cross_validation(self: NeuralForecast,
 @patch
 def _backtest_frames(self: NeuralForecast, dataset, afters: list,
                      level: list|None, # the levels of conformal intervals; None: none
+                     losses: list|None=None, # each model's loss whose columns to forecast; None: the models' own
                     ) -> list:
     "A forecast frame for each cutoff, `after` rows before the end of every series, from the fitted models."
     h, uids = self.h, np.repeat(np.asarray(dataset.uids), self.h)
-    forecasts = [self._window_forecasts(m, dataset, afters) for m in self.models]      # [model][window]
+    losses = losses or [m.loss for m in self.models]
+    forecasts = [self._window_forecasts(m, dataset, afters, loss) for m, loss in zip(self.models, losses)]
     frames = []
     for j, after in enumerate(afters):
         ends = dataset.indptr[1:] - (after - h)                          # row after the last target, per series
         rows = (ends[:, None] - h + np.arange(h)).ravel()
-        cols = self._columns([fc[j] for fc in forecasts], dataset, np.arange(len(dataset)))
+        cols = self._columns([fc[j] for fc in forecasts], dataset, np.arange(len(dataset)), losses)
         frame = _labelled(dataset, rows, np.repeat(ends - h - 1, h), uids, cols, self.id_col, self.time_col,
                           self.target_col)
         for m in self.models if level is not None else []: frame = self._conformal_columns(frame, m, level, False)
@@ -600,16 +592,16 @@ def _backtest_frames(self: NeuralForecast, dataset, afters: list,
     return frames
 
 @patch
-def _window_forecasts(self: NeuralForecast, m, dataset, afters: list) -> list:
+def _window_forecasts(self: NeuralForecast, m, dataset, afters: list, loss=None) -> list:
     "Model `m`'s forecasts `[n_series, h, k]` from each cutoff: one pass over the series, or one `predict` a cutoff."
-    if self._one_pass and hasattr(m, 'predict_origins'): return list(m.predict_origins(dataset, afters).numpy())
-    return [_cut_predict(m, dataset, after, self.h) for after in afters]
+    if self._one_pass and hasattr(m, 'predict_origins'): return list(m.predict_origins(dataset, afters, loss).numpy())
+    return [_cut_predict(m, dataset, after, self.h, loss) for after in afters]
 
-def _cut_predict(m, dataset, after: int, h: int) -> np.ndarray:
+def _cut_predict(m, dataset, after: int, h: int, loss=None) -> np.ndarray:
     "`m.predict` on every series cut at `after` rows before its end, then its next `h` rows with their targets masked."
     window = dataset.cut(after - h, n_masked=h)                           # history to the cutoff, then h masked rows
     window.times = None
-    return m.predict(window).numpy()
+    return m.predict(window, loss=loss).numpy()
 
 NeuralForecast._one_pass = True   # False: one `predict` per cutoff, the reference the one-pass backtests are tested on
 
@@ -619,7 +611,7 @@ def predict_insample(self: NeuralForecast,
                      step_size: int=1, # steps between consecutive origins, counted back from the last one
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecasts from inside the data the models were fit with, wherever the whole horizon is observed."
-    if not self.fitted: _fail("this NeuralForecast is not fitted yet: call fit(df) before predict_insample")
+    if not self.fitted: fail("this NeuralForecast is not fitted yet: call fit(df) before predict_insample")
     self._training_data('predict_insample', "save the object with save_dataset=True, or fit it again")
     results = [m.predict_insample(self.dataset, step_size) for m in self.models]
     origins = results[0][0]
@@ -643,10 +635,10 @@ _CONFIG, _DATASET = 'configuration.pkl', 'dataset.pkl'   # a saved folder: these
 def _model_index(model_index, n: int) -> list:
     "Positions of the models to save: all for None, else distinct positions in `range(n)` (negative ones count back)."
     if model_index is None: return list(range(n))
-    index = [model_index] if isinstance(model_index, (int, np.integer)) else list(model_index)
-    ok = all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and -n <= i < n for i in index)
+    index = list(model_index) if isinstance(model_index, (list, tuple, np.ndarray)) else [model_index]
+    ok = all(is_int(i) and -n <= i < n for i in index)
     if not (index and ok and len({i % n for i in index}) == len(index)):
-        _fail(f"model_index must be a non-empty list of distinct positions in models (0 to {n - 1}), "
+        fail(f"model_index must be a non-empty list of distinct positions in models (0 to {n - 1}), "
               f"got {model_index!r}")
     return [int(i) % n for i in index]
 
@@ -757,9 +749,8 @@ class PredictionIntervals:
                  n_windows: int=2, # backtest windows per series (errors per series and horizon step)
                  # 'conformal_distribution' (signed errors) or 'conformal_error' (absolute)
                  method: str='conformal_distribution'):
-        if not (isinstance(n_windows, int) and n_windows >= 2):
-            _fail(f"n_windows must be an integer >= 2, got {n_windows!r}")
-        if method not in self.METHODS: _fail(f"unknown method {method!r}; use one of {self.METHODS}")
+        check_int(n_windows, 'n_windows', 2)
+        if method not in self.METHODS: fail(f"unknown method {method!r}; use one of {self.METHODS}")
         self.n_windows, self.method = n_windows, method
     def __repr__(self): return f"PredictionIntervals(n_windows={self.n_windows}, method={self.method!r})"
 
@@ -779,8 +770,7 @@ def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col,
                                id_col=id_col, time_col=time_col, target_col=target_col)
     n = len(self.dataset)
     for m in self.models:
-        names = m.loss.output_names                                       # the point column, else the median
-        point = f'{m!r}' + next((s for s in ('', '-median') if s in names), names[0])
+        point = f'{m!r}{m.loss.point_name}'                               # the point column, else the median
         # cv is sorted by id, cutoff, ds
         errors = (cv[target_col] - cv[point]).to_numpy().reshape(n, intervals.n_windows, self.h)
         self._conformal[repr(m)] = (intervals.method, errors, point)
@@ -789,7 +779,7 @@ def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col,
 def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
     "Add `lo-X`/`hi-X` columns around model `m`'s point forecast from its calibrated errors."
     if new_series:
-        _fail("conformal intervals are calibrated per series: predict them for the training series (df=None)")
+        fail("conformal intervals are calibrated per series: predict them for the training series (df=None)")
     method, errors, point = self._conformal[repr(m)]
     own = [c for c in out.columns if c.startswith((f'{m!r}-lo-', f'{m!r}-hi-'))]  # the loss's own bounds: one kind
     out = out.drop(columns=own)
@@ -807,7 +797,7 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
     return out
 
 def _check_level(lv):
-    if not 0 < lv < 100: _fail(f"level values must be in (0, 100), got {lv}")
+    if not 0 < lv < 100: fail(f"level values must be in (0, 100), got {lv}")
 
 # %% ../nbs/core.ipynb #ebfcaa5c
 import functools, inspect

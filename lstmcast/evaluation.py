@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .common._checks import is_int
 from .plotting import _re_interval
 
 # %% ../nbs/evaluation.ipynb #d2ab3c30
@@ -59,7 +60,7 @@ def seasonal_scale(df: pd.DataFrame, # forecasts: `id_col`, optionally `cutoff`
                    id_col='unique_id', time_col='ds', target_col='y',
                   ) -> np.ndarray: # one scale per row of `df`, NaN without a usable history
     "Mean `|y[t] - y[t-season]|` of each row's series, over its history up to the row's cutoff (or all of it)."
-    if not (isinstance(season, (int, np.integer)) and season >= 1):
+    if not (is_int(season) and season >= 1):
         raise ValueError(f"season must be an integer >= 1, got {season!r}")
     t = train_df[[id_col, time_col, target_col]].sort_values([id_col, time_col], kind='stable')
     change = (t[target_col] - t.groupby(id_col, sort=False)[target_col].shift(season)).abs()

@@ -21,6 +21,7 @@ from fastcore.basics import patch
 
 import lstmcast
 from .common import _scalers
+from .common._checks import is_int
 from .common._base_recurrent import _last_origin
 from .core import NeuralForecast
 from .losses.pytorch import DISTRIBUTIONS
@@ -85,7 +86,7 @@ def _pick(nf, model):
     if isinstance(model, str):
         if model not in names: raise ValueError(f"no model is named {model!r}; the models are {names}")
         return nf.models[names.index(model)]
-    if not (isinstance(model, (int, np.integer)) and -len(names) <= model < len(names)):
+    if not (is_int(model) and -len(names) <= model < len(names)):
         raise ValueError(f"model must be a position in 0..{len(names) - 1} or an alias in {names}, got {model!r}")
     return nf.models[model]
 

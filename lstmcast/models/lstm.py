@@ -12,9 +12,11 @@ import torch
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
+from fastcore.meta import delegates
 
 from ..losses.pytorch import MAE
 from ..common._base_recurrent import BaseRecurrent
+from ..common._checks import check_int
 from ..common._modules import MLP
 from ..utils import add_param_docs
 
@@ -27,6 +29,7 @@ class LSTM(BaseRecurrent):
     SAMPLING_TYPE = 'recurrent'
     MODEL_INPUTS = BaseRecurrent.MODEL_INPUTS + ('q',)  # the decoder can read a quantile's features (IQLoss)
 
+    @delegates(BaseRecurrent.__init__, keep=True)   # the base's parameters, in the signature before **kwargs
     def __init__(self,
                  h: int, # forecast horizon
                  input_size: int = -1, # steps of history per training window (truncated backprop); -1: all history
@@ -38,54 +41,13 @@ class LSTM(BaseRecurrent):
                  context_size: int = 10, # size of the context vector of each forecast step
                  decoder_hidden_size: int = 200, # width of the MLP decoder's hidden layers
                  decoder_layers: int = 2, # hidden layers of the MLP decoder
-                 futr_exog_list = None, # future exogenous columns
-                 hist_exog_list = None, # historic exogenous columns
-                 stat_exog_list = None, # static exogenous columns
-                 scale_like_target = None, # exogenous columns in the target's units (its lags), scaled like the target
-                 seasonal_lags = 'auto', # lags of the target read as future inputs; 'auto': freq's seasons or 1; None
-                 calendar: bool = False, # read freq's calendar (hour, weekday, time of year) at each forecast step
-                 tail_validation: bool = True, # without val_size: validate on the last h steps, refit, calibrate
-                 train_origins: int = 256, # origins decoded per series and training step (a random sample beyond)
-                 loss = MAE(), # training loss, from `lstmcast.losses.pytorch`
-                 valid_loss = None, # validation loss; None: `loss`
-                 max_steps: int = 1000, # training steps
-                 learning_rate: float = 1e-3, # the optimiser's learning rate (its `lr`)
-                 num_lr_decays: int = -1, # halvings of the learning rate, evenly spaced; -1: none (or `lr_scheduler`)
-                 optimizer = None, # a `torch.optim.Optimizer` class, e.g. `torch.optim.SGD`; None: `torch.optim.Adam`
-                 optimizer_kwargs: Optional[dict] = None, # the optimiser's keyword arguments; `lr`: `learning_rate`
-                 lr_scheduler = None, # a `torch.optim.lr_scheduler.LRScheduler` class, stepped every training step
-                 lr_scheduler_kwargs: Optional[dict] = None, # the scheduler's keyword arguments (not its optimizer)
-                 early_stop_patience_steps: int = -1, # validation checks without improvement before stopping; -1: never
-                 val_check_steps: int = 100, # training steps between validation checks
-                 batch_size: int = 32, # series per training batch
-                 valid_batch_size: Optional[int] = None, # series per validation and prediction batch; None: 1024
-                 scaler_type: str = 'robust', # temporal scaler, see `TemporalNorm`
-                 level_window: Optional[int] = None, # trailing steps whose statistics scale an origin; None: h; -1: all
-                 random_seed: int = 1, # seed of the initial weights, the batches and the samples
-                 num_workers_loader: int = 0, # `DataLoader` workers
-                 drop_last_loader: bool = False, # drop the last, incomplete training batch of each pass
-                 num_threads: Optional[int] = None, # torch's intra-op threads in fit and predict; None: the free cores
-                 alias: Optional[str] = None, # name of the forecast columns; default 'LSTM'
-                 **trainer_kwargs): # passed to `pytorch_lightning.Trainer`
-        super().__init__(h=h, input_size=input_size, inference_input_size=inference_input_size,
-                         loss=loss, valid_loss=valid_loss, max_steps=max_steps, learning_rate=learning_rate,
-                         num_lr_decays=num_lr_decays, optimizer=optimizer, optimizer_kwargs=optimizer_kwargs,
-                         lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
-                         early_stop_patience_steps=early_stop_patience_steps,
-                         val_check_steps=val_check_steps, batch_size=batch_size, valid_batch_size=valid_batch_size,
-                         scaler_type=scaler_type, level_window=level_window, futr_exog_list=futr_exog_list,
-                         hist_exog_list=hist_exog_list, stat_exog_list=stat_exog_list,
-                         scale_like_target=scale_like_target,
-                         seasonal_lags=seasonal_lags, calendar=calendar, tail_validation=tail_validation,
-                         train_origins=train_origins,
-                         num_workers_loader=num_workers_loader,
-                         drop_last_loader=drop_last_loader, num_threads=num_threads, random_seed=random_seed,
-                         alias=alias, **trainer_kwargs)
-        for name, v in [('encoder_n_layers', encoder_n_layers), ('encoder_hidden_size', encoder_hidden_size),
-                        ('context_size', context_size), ('decoder_hidden_size', decoder_hidden_size)]:
-            if not (isinstance(v, int) and v >= 1): raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not (isinstance(decoder_layers, int) and decoder_layers >= 0):
-            raise ValueError(f"decoder_layers must be an integer >= 0, got {decoder_layers!r}")
+                 **kwargs): # `BaseRecurrent`'s parameters (listed here), the rest to `pytorch_lightning.Trainer`
+        super().__init__(h=h, input_size=input_size, inference_input_size=inference_input_size, **kwargs)
+        encoder_n_layers, encoder_hidden_size = check_int(encoder_n_layers, 'encoder_n_layers'), \
+            check_int(encoder_hidden_size, 'encoder_hidden_size')
+        context_size, decoder_hidden_size = check_int(context_size, 'context_size'), \
+            check_int(decoder_hidden_size, 'decoder_hidden_size')
+        decoder_layers = check_int(decoder_layers, 'decoder_layers', 0)
         if not 0 <= encoder_dropout < 1: raise ValueError(f"encoder_dropout must be in [0, 1), got {encoder_dropout!r}")
         self.encoder_n_layers, self.encoder_hidden_size = encoder_n_layers, encoder_hidden_size
         self.encoder_bias, self.encoder_dropout = encoder_bias, encoder_dropout
@@ -106,10 +68,12 @@ class LSTM(BaseRecurrent):
                                     bias=self.encoder_bias, batch_first=True,
                                     dropout=self.encoder_dropout if encoder_n_layers > 1 else 0.)
         self.context_adapter = nn.Linear(self.encoder_hidden_size + self.futr_exog_size * h, context_size * h)
-        self.quantile_size = self.loss.cos_embedding_dim if 'q' in getattr(self.loss, 'extra_inputs', ()) else 0
+        self.quantile_size = self.loss.quantile_feature_size       # IQLoss: the quantile's features; else 0
         self.mlp_decoder = MLP(in_features=context_size + self.futr_exog_size + self.quantile_size,
                                out_features=self.loss.outputsize_multiplier, hidden_size=self.decoder_hidden_size,
                                num_layers=self.decoder_layers, activation='ReLU', dropout=0.0)
+
+LSTM.__init__.__delwrap__ = BaseRecurrent.__init__   # docments (show_doc, help) read the base's comments too
 
 # %% ../../nbs/models.lstm.ipynb #34a35322
 ENCODER_CHUNK_ROWS = 2 ** 16   # prediction: series x steps the encoder reads at a time, on long histories
