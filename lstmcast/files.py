@@ -23,7 +23,7 @@ import torch
 from fastcore.basics import patch
 
 from .common._scalers import LocalScaling
-from .tsdataset import TimeSeriesDataset, sort_panel, _static_block
+from .tsdataset import TimeSeriesDataset, sort_panel, _static_block, check_future
 from .core import check_frame, check_target, check_available_mask, check_time_grid, check_observed
 
 # %% ../nbs/files.ipynb #a8686c08
@@ -325,9 +325,7 @@ def append_future(self: FilesDataset,
                   future: torch.Tensor, # `[n_series, h, C]` rows to append, columns as `temporal_cols`
                  ) -> FilesDataset:
     "A new dataset with `h` rows appended to every series, held in memory beside the staged rows."
-    n, h, C = future.shape
-    if n != self.n_series or C != len(self.temporal_cols):
-        raise ValueError(f"future must be [{self.n_series}, h, {len(self.temporal_cols)}], got {list(future.shape)}")
+    check_future(future, self.n_series, len(self.temporal_cols))
     new = copy.copy(self)
     new.future, new._fd = future.float(), None
     return new
