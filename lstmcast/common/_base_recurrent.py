@@ -643,7 +643,7 @@ def choose_shrink(errors: torch.Tensor, # `[N, len(SHRINKS)]` held-out absolute 
     score = (sums.clamp_min(1e-12) / sums[:, :1]).log().mean(0) + SHRINK_MARGIN * SHRINKS.double() / len(sums) ** .5
     return float(SHRINKS[int(score.argmin())])
 
-ANCHOR_SAMPLE = 2 ** 18   # anchor errors kept per batch of series (a random share beyond), for their quantiles
+ANCHOR_SAMPLE = 2 ** 18   # anchor errors kept per batch of series (about; a random share beyond), for quantiles
 RATIO_PRIOR = 1.   # series' worth of belief that the network errs as much as its anchor (shrinks the tail's ratio)
 
 def anchor_widths(history: torch.Tensor, # `[M]` the anchor's errors from every origin of the history (scale units)
@@ -692,10 +692,12 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
         where = torch.nonzero(keep).cpu()
         steps.append(where[:, 2]); series.append(torch.from_numpy(idx)[where[:, 0]])
         if anchored:                                   # the anchor fits nothing: its errors are out of sample everywhere
-            seen = torch.nonzero((w['mask'] > 0) & w['anchor_known'])
-            if len(seen) > ANCHOR_SAMPLE:              # a random share (a regular stride could keep one step)
-                seen = seen[torch.randperm(len(seen), generator=pick, device=pick.device)[:ANCHOR_SAMPLE]]
-            history.append(e[..., 0][tuple(seen.T)].cpu()); history_steps.append(seen[:, 2].cpu())
+            seen = (w['mask'] > 0) & w['anchor_known']
+            n = int(seen.sum())
+            if n > ANCHOR_SAMPLE:                      # a random share (a regular stride could keep one step)
+                seen &= torch.rand(seen.shape, generator=pick, device=seen.device) < ANCHOR_SAMPLE / n
+            history.append(e[..., 0][seen].cpu())
+            history_steps.append(torch.arange(self.h, device=seen.device).expand_as(seen)[seen].cpu())
     self.train(was_training)
     errors, steps, series = torch.cat(errors), torch.cat(steps), torch.cat(series)
     shrink = choose_shrink(errors, series) if len(shrinks) > 1 else 1.
