@@ -691,7 +691,7 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
         errors.append(e[keep].cpu())
         where = torch.nonzero(keep).cpu()
         steps.append(where[:, 2]); series.append(torch.from_numpy(idx)[where[:, 0]])
-        if anchored:                                   # the anchor fits nothing: its errors are out of sample everywhere
+        if anchored:                                   # the anchor fits nothing: out of sample at every origin
             seen = (w['mask'] > 0) & w['anchor_known']
             n = int(seen.sum())
             if n > ANCHOR_SAMPLE:                      # a random share (a regular stride could keep one step)
