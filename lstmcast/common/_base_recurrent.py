@@ -671,7 +671,8 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
     if not (self._shrinkable or self.loss.interval_quantiles is not None): return 1., None   # nothing to choose
     point = self.loss.scored_column                                        # the median, else the point forecast
     shrinks = SHRINKS if self._shrinkable else SHRINKS[-1:]
-    anchored = self._shrinkable                                             # errors of the anchor alone: column 0
+    # intervals from the anchor's errors (column 0: weight 0) over every origin; a point loss needs none
+    anchored = self._shrinkable and self.loss.interval_quantiles is not None
     pick = torch.Generator(self.device).manual_seed(self.random_seed)
     was_training, errors, steps, series, history, history_steps = self.training, [], [], [], [], []
     self.eval()
