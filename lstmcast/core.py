@@ -383,8 +383,8 @@ def _training_data(self: NeuralForecast, method: str, fix: str|None=None) -> Tim
     "The dataset of the last fit, for `method` called without `df`; an error when the object was saved without it."
     if getattr(self, 'dataset', None) is not None: return self.dataset
     if getattr(self, 'fit_files', None):              # a Spark fit through `partitions_path`: the rows stayed there
-        fail(f"{method} without df after a Spark fit through partitions_path: the driver holds none of the series; "
-             f"pass them, e.g. {method}(df=spark_df)")
+        fail(f"{method} without df after a Spark fit through partitions_path: the driver holds none of the series "
+             f"(they stayed in Spark); forecast them with predict(df=spark_df), or fit without partitions_path")
     fail(f"{method} needs the training data, which was not saved (save_dataset=False): "
           + (fix or f"pass the series' history as {method}(df=...)"))
 
