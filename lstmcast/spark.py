@@ -74,6 +74,9 @@ def _training_inputs(df, static_df, config, id_col='unique_id', time_col='ds', *
     if path is None or not is_spark_frame(df): return pandas(df), pandas(static_df)
     files = write_partitions(df, os.path.join(path, 'series'), id_col, time_col,
                              config.num_partitions or config.num_processes)
+    if len(files) < config.num_processes:               # each process reads whole files
+        raise ValueError(f"Spark wrote {len(files)} non-empty file(s) under {path!r} for {config.num_processes} "
+                         f"processes: raise num_partitions, or start fewer processes")
     if not is_spark_frame(static_df): return files, static_df
     static_df.write.mode('overwrite').parquet(os.path.join(path, 'static'))
     return files, os.path.join(path, 'static')
@@ -153,7 +156,10 @@ def predict_on_spark(nf, # a fitted `NeuralForecast`
     from pyspark.sql.types import DoubleType, StructField, StructType
     if not nf.fitted: raise ValueError("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = [level] if isinstance(level, (int, float)) else level
-    names = forecast_names(nf, level)
+    names, futr = forecast_names(nf, level), nf._exog('futr')
+    if futr and futr_df is None:                        # refused here, not in every task
+        raise ValueError(f"the models use future exogenous columns {futr}: pass futr_df with them for the {nf.h} "
+                         f"steps after each series, as a Spark or pandas frame")
     given = {k: v for k, v in dict(df=df, static_df=static_df, futr_df=futr_df).items() if v is not None}
     spark = {k: v for k, v in given.items() if is_spark_frame(v)}
     ship = copy.copy(nf); ship.dataset = None                 # the models and settings, not the training data
