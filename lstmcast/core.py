@@ -21,7 +21,7 @@ from pandas.tseries.frequencies import to_offset
 from .common._checks import fail, check_int, is_int
 from .tsdataset import TimeSeriesDataset, is_sorted, sort_panel
 from .common._scalers import LOCAL_SCALERS, LocalScaling
-from .spark import DistributedConfig, is_spark_frame, fit_on_spark, to_spark
+from .spark import DistributedConfig, is_spark_frame, fit_on_spark, predict_on_spark, to_spark
 from .losses.pytorch import _as_list
 
 # %% ../nbs/core.ipynb #df123455
@@ -382,6 +382,9 @@ def check_compat_flags(**flags):
 def _training_data(self: NeuralForecast, method: str, fix: str|None=None) -> TimeSeriesDataset:
     "The dataset of the last fit, for `method` called without `df`; an error when the object was saved without it."
     if getattr(self, 'dataset', None) is not None: return self.dataset
+    if getattr(self, 'fit_files', None):              # a Spark fit through `partitions_path`: the rows stayed there
+        fail(f"{method} without df after a Spark fit through partitions_path: the driver holds none of the series "
+             f"(they stayed in Spark); forecast them with predict(df=spark_df), or fit without partitions_path")
     fail(f"{method} needs the training data, which was not saved (save_dataset=False): "
           + (fix or f"pass the series' history as {method}(df=...)"))
 
@@ -821,6 +824,11 @@ def frame_kind(x) -> str|None:
     if isinstance(x, pd.DataFrame): return 'pandas'
     return next((kind for kind, (is_kind, _, _) in FRAME_KINDS.items() if is_kind(x)), None)
 
+def _keeps_spark(name: str, kwargs: dict) -> bool:
+    "Whether method `name` takes Spark frames uncollected: `fit` through `partitions_path`, `predict` of a Spark df."
+    if name == 'predict': return is_spark_frame(kwargs.get('df'))
+    return name == 'fit' and getattr(kwargs.get('distributed_config'), 'partitions_path', None) is not None
+
 def frame_io(method):
     "Let a `NeuralForecast` method take polars or Spark frames, and answer in the kind of frame it was given."
     params = list(inspect.signature(method).parameters)[1:]
@@ -831,7 +839,10 @@ def frame_io(method):
         kinds = [k for k in map(frame_kind, kwargs.values()) if k]
         if method.__name__ == 'fit' and 'spark' in kinds and kwargs.get('distributed_config') is None:
             kwargs['distributed_config'] = DistributedConfig()          # Spark's data: Spark starts the processes
-        kwargs = {k: FRAME_KINDS[frame_kind(v)][1](v) if frame_kind(v) in FRAME_KINDS else v for k, v in kwargs.items()}
+        keep = _keeps_spark(method.__name__, kwargs)                   # Spark frames handed on as they are
+        read = lambda v: v if keep and frame_kind(v) == 'spark' else FRAME_KINDS[frame_kind(v)][1](v)
+        kwargs = {k: read(v) if frame_kind(v) in FRAME_KINDS else v for k, v in kwargs.items()}
+        if keep and method.__name__ == 'predict': return predict_on_spark(self, **kwargs)   # on the executors
         if method.__name__ in ('fit', 'cross_validation'): self._frame_kind = kinds[0] if kinds else 'pandas'
         self._inside = True
         try: out = method(self, **kwargs)
