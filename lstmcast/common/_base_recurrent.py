@@ -276,7 +276,7 @@ def _set_columns(self: BaseRecurrent, dataset: TimeSeriesDataset):
                                              f"its data: fit and predict through NeuralForecast")
     self._calendar_idx = [cols.index(c) for c in calendar]
 
-# %% ../../nbs/common.base_recurrent.ipynb #eaa69474
+# %% ../../nbs/common.base_recurrent.ipynb #cb2f9898
 @patch(as_prop=True)
 def lag_periods(self: BaseRecurrent) -> list:
     """The seasons whose lag of the target the network reads. 'auto': the frequency's seasons (the day and the week
@@ -322,7 +322,7 @@ class _Echo(BaseRecurrent):
         out = self.proj(torch.cat(parts, -1)).reshape(B, Tf, self.h, self.loss.outputsize_multiplier)
         return self.loss.domain_map(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #ee03ff4a
+# %% ../../nbs/common.base_recurrent.ipynb #8a4bfeeb
 @patch
 def _scale(self: BaseRecurrent, x, shift, scale):
     "`x` in the units of `shift` and `scale` (broadcast); `asinh` of it for the 'invariant' scaler."
@@ -336,7 +336,7 @@ def _statistics(self: BaseRecurrent, x, obs):
     shift, scale = shared_statistics(shift, scale, 0, self._like_target)    # `scale_like_target`: the target's
     return shift, scale, count[..., :1]
 
-# %% ../../nbs/common.base_recurrent.ipynb #75c9e478
+# %% ../../nbs/common.base_recurrent.ipynb #6095e982
 def repeat_errors(temporal: torch.Tensor, # `[B, C, T]`, channel 0 the target, last channel `available_mask`
                   h: int, # horizon
                   periods: list, # lags to score, in steps; `(m, seasons)`: `season_mean` of `seasons` seasons of m
@@ -353,7 +353,7 @@ def repeat_errors(temporal: torch.Tensor, # `[B, C, T]`, channel 0 the target, l
     n = keep.sum((1, 2))
     return torch.stack([(e * keep).sum((1, 2)) for e in errors], -1)[n > 0] / n[n > 0, None]
 
-# %% ../../nbs/common.base_recurrent.ipynb #3aae67a4
+# %% ../../nbs/common.base_recurrent.ipynb #eb03a29e
 @patch
 def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) -> tuple:
     """What forecast the data before the last `holdout` steps best: `(season, anchor_seasons)`, the frequency's season
@@ -430,7 +430,7 @@ def _windows(self: BaseRecurrent,
     if not last_only: w['y_history'] = x[:, :T, 0] * mask[:, :T]     # original units (MASE's scale)
     return w
 
-# %% ../../nbs/common.base_recurrent.ipynb #994784d2
+# %% ../../nbs/common.base_recurrent.ipynb #2a39d38b
 @patch
 def _outputs(self: BaseRecurrent, w: dict,
              shrink: float=1., # weight of the network's location output; 0: the anchor alone
@@ -447,14 +447,14 @@ def _with_anchor(self: BaseRecurrent, out, w: dict, shrink: float=1.):
     if first.shape[1] == 1 and a.shape[1] > 1: a = a[:, -1:]                # prediction decodes the last origin
     return self.loss.with_location(out, a, shrink)
 
-# %% ../../nbs/common.base_recurrent.ipynb #f0fe9505
+# %% ../../nbs/common.base_recurrent.ipynb #489d33c9
 @patch
 def _to_original(self: BaseRecurrent, params, loc, scale):
     "Outputs of the network (after `domain_map`) in the data's original space."
     if self.scaler.scaler_type == 'invariant' and self.loss.scaled_training: params = torch.sinh(params)   # values
     return self.loss.inverse_scale(params, loc, scale)
 
-# %% ../../nbs/common.base_recurrent.ipynb #d03bd697
+# %% ../../nbs/common.base_recurrent.ipynb #621cb163
 @patch
 def _loss_inputs(self: BaseRecurrent, loss_fn, w: dict, scaled: bool) -> dict:
     "The inputs `loss_fn` names in `extra_inputs`, in the space it is computed in (the history: scaled or not)."
@@ -499,7 +499,7 @@ def _forecast_params(self: BaseRecurrent, w, select, loc, scale, loss=None):
         passes.append(self._to_original(select(self._outputs(w, shrink)), loc, scale))
     return torch.stack(passes, -1)
 
-# %% ../../nbs/common.base_recurrent.ipynb #47143c84
+# %% ../../nbs/common.base_recurrent.ipynb #6b6bfc94
 def _some_origins(w: dict, k: int) -> dict:
     "Keep `k` random origins among those with a target (all if fewer): the decoder's work per step is bounded."
     valid = torch.nonzero(w['mask'].sum((0, 2)) > 0)[:, 0]
@@ -510,7 +510,7 @@ def _some_origins(w: dict, k: int) -> dict:
         if key in w: w[key] = w[key][:, keep]
     return w
 
-# %% ../../nbs/common.base_recurrent.ipynb #90d19771
+# %% ../../nbs/common.base_recurrent.ipynb #15f1f609
 @patch
 def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     "The training loss of a batch of series: forecasts from (a sample of) the origins of windows or histories."
@@ -560,7 +560,7 @@ def _reset_parameters(self: BaseRecurrent):
         if m is not self and hasattr(m, 'reset_parameters'): m.reset_parameters()
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
-# %% ../../nbs/common.base_recurrent.ipynb #35065101
+# %% ../../nbs/common.base_recurrent.ipynb #77bc27ac
 @patch
 @in_chosen_threads
 def fit(self: BaseRecurrent,
@@ -618,7 +618,7 @@ def _as_floats(trajectory: list) -> list:
     steps, values = zip(*trajectory)
     return list(zip(steps, torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values]).tolist()))
 
-# %% ../../nbs/common.base_recurrent.ipynb #c177b2c4
+# %% ../../nbs/common.base_recurrent.ipynb #d3ef4e6b
 @patch
 def _refit(self: BaseRecurrent, dataset, test_size, start=None):
     "Train again from the same start on all the data (the tail too), for the steps that validated best."
@@ -631,7 +631,7 @@ def _refit(self: BaseRecurrent, dataset, test_size, start=None):
     try: return train(self, dataset, 0)
     finally: self.max_steps = steps
 
-# %% ../../nbs/common.base_recurrent.ipynb #13291375
+# %% ../../nbs/common.base_recurrent.ipynb #d465cbb5
 CALIBRATION_LEVELS = torch.arange(1, 100, dtype=torch.float64) / 100   # the central intervals calibrated (1%..99%)
 
 def interval_widths(errors: torch.Tensor, # `[N]` held-out |y - median|, in units of each origin's scale
@@ -640,7 +640,7 @@ def interval_widths(errors: torch.Tensor, # `[N]` held-out |y - median|, in unit
     k = (CALIBRATION_LEVELS * (len(errors) + 1)).ceil().clamp(1, len(errors)).long() - 1   # conformal rank
     return errors.double().sort().values[k].float()
 
-# %% ../../nbs/common.base_recurrent.ipynb #50b85e8e
+# %% ../../nbs/common.base_recurrent.ipynb #b98d69ec
 def step_widths(errors: torch.Tensor, # `[N]` held-out errors, in units of their origin's scale
                 steps: torch.Tensor, # `[N]` the horizon step (0-based) of each
                 h: int, # horizon
@@ -652,7 +652,7 @@ def step_widths(errors: torch.Tensor, # `[N]` held-out errors, in units of their
     widths = widths.cummax(0).values                 # errors grow with the horizon
     return torch.where(widths > 0, widths, widths[(widths > 0).any(1)].min(0).values)   # leading empty steps
 
-# %% ../../nbs/common.base_recurrent.ipynb #7cf3ca37
+# %% ../../nbs/common.base_recurrent.ipynb #71d2a98e
 ANCHOR_SAMPLE = 2 ** 18   # anchor errors kept per batch of series (about; a random share beyond), for quantiles
 RATIO_PRIOR = 1.   # series' worth of belief that the network errs as much as its anchor (shrinks the tail's ratio)
 
@@ -673,7 +673,7 @@ def anchor_widths(history: torch.Tensor, # `[M]` the anchor's errors from every 
     n = len(series.unique())
     return widths * (float(tail.double().sum()) / base) ** (n / (n + RATIO_PRIOR))
 
-# %% ../../nbs/common.base_recurrent.ipynb #f25d4684
+# %% ../../nbs/common.base_recurrent.ipynb #0ea04a41
 SHRINKS = torch.tensor([0., .25, .5, .75, 1.])   # weights of the network's correction that tail validation tries
 SHRINK_MARGIN = 0.2   # log-error gain a full correction must show on one series' tail (/ sqrt(series) on more)
 
@@ -691,7 +691,7 @@ def choose_shrink(errors: torch.Tensor, # `[N, len(SHRINKS)]` held-out absolute 
     score = (sums.clamp_min(1e-12) / sums[:, :1]).log().mean(0) + SHRINK_MARGIN * SHRINKS.double() / len(sums) ** .5
     return float(SHRINKS[int(score.argmin())])
 
-# %% ../../nbs/common.base_recurrent.ipynb #28354dfd
+# %% ../../nbs/common.base_recurrent.ipynb #0e77bd87
 @patch
 @torch.inference_mode()
 def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
@@ -743,7 +743,7 @@ def _shrinkable(self: BaseRecurrent) -> bool:
     if not self.lag_periods or self.implicit_quantiles: return False
     return self.loss.has_location
 
-# %% ../../nbs/common.base_recurrent.ipynb #718ac734
+# %% ../../nbs/common.base_recurrent.ipynb #67664e2b
 @patch
 def _calibrate(self: BaseRecurrent, cols: torch.Tensor, loss, scale: torch.Tensor) -> torch.Tensor:
     "Forecast columns `[n, h, k]` of `loss`, each interval bound halfway between the model's and the held-out one."
@@ -791,7 +791,7 @@ def predict(self: BaseRecurrent,
     self.train(was_training)
     return torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #ee4445b1
+# %% ../../nbs/common.base_recurrent.ipynb #c3f0a56e
 def _take(params, idx):
     "Select rows `idx` of a tensor or of each tensor of a tuple."
     return tuple(p[idx] for p in params) if isinstance(params, tuple) else params[idx]
@@ -823,7 +823,7 @@ def _origin_forecasts(self: BaseRecurrent,
         out.append(self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][:, -1]))
     return torch.cat(out)
 
-# %% ../../nbs/common.base_recurrent.ipynb #1ce28847
+# %% ../../nbs/common.base_recurrent.ipynb #cd63dd2a
 @patch
 @in_chosen_threads
 @torch.inference_mode()
