@@ -499,6 +499,66 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
+# %% ../nbs/core.ipynb #9a446225
+@patch
+def cross_validation(self: NeuralForecast,
+                     df: pd.DataFrame|list, # long frame, or Parquet files or folders, as for `fit`
+                     static_df: pd.DataFrame|None=None, # static features, as for `fit`
+                     n_windows: int|None=1, # forecast origins per series; None: from `test_size`
+                     step_size: int=1, # steps between consecutive cutoffs
+                     val_size: int=0, # steps before the first cutoff used for validation
+                     test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
+                     sort_df: bool=True, # neuralforecast 1.7's; ignored, as in `fit`
+                     use_init_models: bool=False, # neuralforecast 1.7's; every window trains from fresh weights
+                     verbose: bool=False, # neuralforecast 1.7's; accepted, as in `fit`
+                     refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
+                     id_col: str='unique_id', time_col: str='ds', target_col: str='y',
+                     prediction_intervals=None, # a `PredictionIntervals`: conformal intervals, calibrated per fit
+                     level: list|None=None, # levels in (0, 100): conformal with `prediction_intervals`, else losses'
+                    ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
+    "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
+    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
+    h, level = self.h, _as_list(level)
+    if prediction_intervals is not None and level is None:
+        fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
+              "level=[...]; pass both, or neither")
+    asked = [self._loss_for_level(m, level) if level is not None and prediction_intervals is None else m.loss
+             for m in self.models]
+    check_int(step_size, 'step_size', 1)
+    if test_size is None:
+        check_int(n_windows, 'n_windows', 1)
+        test_size = h + step_size * (n_windows - 1)
+    else:
+        check_int(test_size, 'test_size', h)
+        if (test_size - h) % step_size:
+            fail(f"test_size - h = {test_size - h} must be a multiple of step_size = {step_size}")
+        n_windows = (test_size - h) // step_size + 1
+    if not isinstance(refit, (bool, np.bool_)): check_int(refit, 'refit (an int: windows per fit)', 1)
+    self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+    files = isinstance(df, (list, tuple))                 # Parquet files or folders (`lstmcast.files`)
+    if files and prediction_intervals is not None:
+        fail("cross_validation from files calibrates no conformal intervals (each window's calibration would cut "
+              "the files): pass a DataFrame, or drop prediction_intervals")
+    if files: from lstmcast.files import files_dataset
+    dataset = (files_dataset(self, df, static_df, id_col, time_col, target_col, holdout=test_size) if files
+               else self._dataset(df, static_df, id_col, time_col, target_col, holdout=test_size))
+    self.dataset, self.time_dtype = dataset, dataset.time_dtype if files else df[time_col].dtype
+    short = dataset.lengths < test_size + val_size + 2
+    if short.any(): fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
+                          f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
+    every = n_windows if not refit else (1 if refit is True else int(refit))   # windows per fit
+    frames, self._conformal = [], {}                                  # an earlier calibration is for other weights
+    for first in range(0, n_windows, every):
+        afters = [test_size - w * step_size for w in range(first, min(first + every, n_windows))]  # rows after cutoffs
+        if prediction_intervals is not None:                             # backtests of the data before the cutoff
+            self._calibrate(_drop_last(df, afters[0], id_col, time_col), static_df, prediction_intervals, id_col,
+                            time_col, target_col, val_size)
+        for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0]); _agreed(m, dataset)
+        frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level, asked)
+    self.dataset, self.fitted = dataset, True
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
+
 # %% ../nbs/core.ipynb #5b6db553
 def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
     "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
@@ -560,66 +620,6 @@ def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
     "`df` without the last `n` rows of each series."
     df = df.sort_values([id_col, time_col], kind='stable')
     return df[df.groupby(id_col, sort=False).cumcount(ascending=False) >= n]
-
-# %% ../nbs/core.ipynb #9a446225
-@patch
-def cross_validation(self: NeuralForecast,
-                     df: pd.DataFrame|list, # long frame, or Parquet files or folders, as for `fit`
-                     static_df: pd.DataFrame|None=None, # static features, as for `fit`
-                     n_windows: int|None=1, # forecast origins per series; None: from `test_size`
-                     step_size: int=1, # steps between consecutive cutoffs
-                     val_size: int=0, # steps before the first cutoff used for validation
-                     test_size: int|None=None, # steps after the first cutoff: `h + step_size*(n_windows-1)`
-                     sort_df: bool=True, # neuralforecast 1.7's; ignored, as in `fit`
-                     use_init_models: bool=False, # neuralforecast 1.7's; every window trains from fresh weights
-                     verbose: bool=False, # neuralforecast 1.7's; accepted, as in `fit`
-                     refit: bool|int=False, # retrain before each window (True), every `refit` windows (int), or never
-                     id_col: str='unique_id', time_col: str='ds', target_col: str='y',
-                     prediction_intervals=None, # a `PredictionIntervals`: conformal intervals, calibrated per fit
-                     level: list|None=None, # levels in (0, 100): conformal with `prediction_intervals`, else losses'
-                    ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
-    "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
-    check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
-    h, level = self.h, _as_list(level)
-    if prediction_intervals is not None and level is None:
-        fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
-              "level=[...]; pass both, or neither")
-    asked = [self._loss_for_level(m, level) if level is not None and prediction_intervals is None else m.loss
-             for m in self.models]
-    check_int(step_size, 'step_size', 1)
-    if test_size is None:
-        check_int(n_windows, 'n_windows', 1)
-        test_size = h + step_size * (n_windows - 1)
-    else:
-        check_int(test_size, 'test_size', h)
-        if (test_size - h) % step_size:
-            fail(f"test_size - h = {test_size - h} must be a multiple of step_size = {step_size}")
-        n_windows = (test_size - h) // step_size + 1
-    if not isinstance(refit, (bool, np.bool_)): check_int(refit, 'refit (an int: windows per fit)', 1)
-    self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
-    files = isinstance(df, (list, tuple))                 # Parquet files or folders (`lstmcast.files`)
-    if files and prediction_intervals is not None:
-        fail("cross_validation from files calibrates no conformal intervals (each window's calibration would cut "
-              "the files): pass a DataFrame, or drop prediction_intervals")
-    if files: from lstmcast.files import files_dataset
-    dataset = (files_dataset(self, df, static_df, id_col, time_col, target_col, holdout=test_size) if files
-               else self._dataset(df, static_df, id_col, time_col, target_col, holdout=test_size))
-    self.dataset, self.time_dtype = dataset, dataset.time_dtype if files else df[time_col].dtype
-    short = dataset.lengths < test_size + val_size + 2
-    if short.any(): fail(f"series {dataset.uids[int(np.argmax(short))]!r} has {int(dataset.lengths[short][0])} steps, "
-                          f"too few for test_size={test_size} and val_size={val_size}; lower n_windows or drop it")
-    every = n_windows if not refit else (1 if refit is True else int(refit))   # windows per fit
-    frames, self._conformal = [], {}                                  # an earlier calibration is for other weights
-    for first in range(0, n_windows, every):
-        afters = [test_size - w * step_size for w in range(first, min(first + every, n_windows))]  # rows after cutoffs
-        if prediction_intervals is not None:                             # backtests of the data before the cutoff
-            self._calibrate(_drop_last(df, afters[0], id_col, time_col), static_df, prediction_intervals, id_col,
-                            time_col, target_col, val_size)
-        for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0]); _agreed(m, dataset)
-        frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level, asked)
-    self.dataset, self.fitted = dataset, True
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
 # %% ../nbs/core.ipynb #becf4f25
 @patch
