@@ -56,6 +56,7 @@ def season_length(freq) -> int:
     per = {'s': 86400, 'min': 1440, 'h': 24}.get(base) or _SEASONS.get(base, 1)   # sub-daily: steps in a day
     return per // n if n >= 1 and per % n == 0 else 1
 
+# %% ../nbs/core.ipynb #c7fa3147
 def seasons(freq) -> list:
     "The seasons of `freq` in steps, the main one first: for sub-daily data the day and the week, else `season_length`."
     m = season_length(freq)
@@ -74,10 +75,12 @@ def calendar_cycles(freq) -> list:
     if base in _CYCLES: return _CYCLES[base]
     return ['month_of_year'] if season_length(freq) > 1 else []     # monthly and quarterly data; not yearly
 
+# %% ../nbs/core.ipynb #d23a5a6f
 def calendar_columns(freq) -> list:
     "Names of the calendar features of `freq`: a sine and a cosine of each cycle's phase."
     return [f'calendar_{c}_{f}' for c in calendar_cycles(freq) for f in ('sin', 'cos')]
 
+# %% ../nbs/core.ipynb #7ea908cf
 def _phase(dates: pd.DatetimeIndex, cycle: str) -> np.ndarray:
     "Where in `cycle` each date lies, in [0, 1)."
     day = (dates.hour * 3600 + dates.minute * 60 + dates.second).to_numpy() / 86400
@@ -150,6 +153,7 @@ def check_target(df, target_col='y'):
     if np.isinf(y.to_numpy(np.float64)).any(): fail(f"target column {target_col!r} has infinite values")
     if y.isna().all(): fail(f"target column {target_col!r} has no observed value")
 
+# %% ../nbs/core.ipynb #8c7a0170
 def check_available_mask(df, name='df'):
     "A user's `available_mask` column (1: the target counts, 0: it is hidden from training and scaling) holds 0 or 1."
     if 'available_mask' not in df.columns: return
@@ -160,6 +164,7 @@ def check_available_mask(df, name='df'):
     if bad.any(): fail(f"column 'available_mask' of {name} must hold 0 (target hidden) or 1 (target counts), got "
                         f"{float(mask.iloc[bad.argmax()]):g} at row {_label(df.index, bad.argmax())!r}")
 
+# %% ../nbs/core.ipynb #acc7c4f8
 def check_observed(dataset, # a `TimeSeriesDataset`
                    holdout: int=0, # last steps of each series that do not count (held out by `cross_validation`)
                   ):
@@ -252,6 +257,7 @@ def _calendar_cols(self: NeuralForecast) -> list:
     "The calendar features some model reads (`calendar=True`), added to the data from its time stamps."
     return list(dict.fromkeys(c for m in self.models for c in getattr(m, 'calendar_cols', [])))
 
+# %% ../nbs/core.ipynb #d9fb9074
 @patch
 def _with_calendar(self: NeuralForecast, df, time_col, temporal: list) -> tuple:
     "`df` (sorted) with the calendar features some model reads, and the `temporal` columns with their names."
@@ -260,6 +266,7 @@ def _with_calendar(self: NeuralForecast, df, time_col, temporal: list) -> tuple:
     features = calendar_features(df[time_col], self.freq)[calendar]
     return pd.concat([df.reset_index(drop=True), features], axis=1), temporal + calendar
 
+# %% ../nbs/core.ipynb #1f4a349d
 @patch
 def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, holdout: int=0) -> TimeSeriesDataset:
     "Check `df` (and `static_df`) and store them as a dataset with the models' columns."
@@ -286,6 +293,7 @@ def _dataset(self: NeuralForecast, df, static_df, id_col, time_col, target_col, 
     if self.local_scaler_type is not None: self._scale_locally(dataset, holdout)
     return dataset
 
+# %% ../nbs/core.ipynb #06963a09
 @patch
 def _scale_locally(self: NeuralForecast, dataset, holdout: int):
     ("Scale the target of each series (and the columns a model scales like it) with statistics of its rows before "
@@ -314,6 +322,12 @@ def _like_target_cols(self: NeuralForecast) -> list:
 def _unscaled(dataset, values, series):
     "`values` of the rows of `series` back in the target's units (unchanged without local scaling)."
     return values if dataset.local_scaling is None else dataset.local_scaling.invert(values, series)
+
+# %% ../nbs/core.ipynb #ade4797e
+def check_compat_flags(**flags):
+    "Refuse a neuralforecast flag that is not `True` or `False`."
+    for name, v in flags.items():
+        if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r}")
 
 # %% ../nbs/core.ipynb #dcfe3061
 @patch
@@ -371,12 +385,6 @@ def _agreed(m, dataset):
     from lstmcast.common._trainer import agree_after_fit
     agree_after_fit(m, dataset)
 
-# %% ../nbs/core.ipynb #ade4797e
-def check_compat_flags(**flags):
-    "Refuse a neuralforecast flag that is not `True` or `False`."
-    for name, v in flags.items():
-        if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r}")
-
 # %% ../nbs/core.ipynb #4954ed62
 @patch
 def _training_data(self: NeuralForecast, method: str, fix: str|None=None) -> TimeSeriesDataset:
@@ -388,6 +396,7 @@ def _training_data(self: NeuralForecast, method: str, fix: str|None=None) -> Tim
     fail(f"{method} needs the training data, which was not saved (save_dataset=False): "
           + (fix or f"pass the series' history as {method}(df=...)"))
 
+# %% ../nbs/core.ipynb #5488623b
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
@@ -438,6 +447,7 @@ def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
             block[:, :, cols.index(c)] = torch.from_numpy(values.reshape(n, h)).float()
     return block
 
+# %% ../nbs/core.ipynb #a9a547e0
 @patch
 def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFrame:
     "The `(id, ds)` pairs that `predict` needs but `futr_df` lacks."
@@ -457,6 +467,7 @@ def _loss_for_level(self: NeuralForecast, m, level: list):
         if {f'-{side}-{lv}' for lv in level for side in ('lo', 'hi')} <= set(m.loss.output_names): return m.loss
         fail(f"{m!r}: {e}; {hint}")
 
+# %% ../nbs/core.ipynb #e474ecf0
 @patch
 def predict(self: NeuralForecast,
             df: pd.DataFrame|None=None, # series to forecast; default the training data
@@ -488,32 +499,7 @@ def predict(self: NeuralForecast,
         if conformal: out = self._conformal_columns(out, m, level, df is not None)
     return out
 
-# %% ../nbs/core.ipynb #5b6db553
-def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
-    "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
-    series = np.searchsorted(dataset.indptr, rows, side='right') - 1
-    on_disk = hasattr(dataset, 'rows_at')                       # a `FilesDataset`: rows read from its staged file
-    values = dataset.rows_at(rows) if on_disk else dataset.temporal[rows].numpy()
-    y = _unscaled(dataset, values[:, 0].astype(np.float64), series)
-    y[values[:, -1] == 0] = np.nan
-    times = dataset.times_at if on_disk else dataset.times.__getitem__
-    out = pd.DataFrame({id_col: uids_rows, time_col: times(rows), 'cutoff': times(cutoff_rows), target_col: y})
-    for name, values in models_out.items(): out[name] = values
-    return out
-
-@patch
-def _columns(self: NeuralForecast, forecasts: list, dataset, series, losses: list|None=None) -> dict:
-    "Column name -> flat values in the target's units, for each model's `[rows, h, k]` forecasts of `series` `[rows]`."
-    series, losses = np.repeat(series, self.h), losses or [m.loss for m in self.models]   # the columns of `losses`
-    return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series)
-            for m, loss, fc in zip(self.models, losses, forecasts) for j, suffix in enumerate(loss.output_names)}
-
-# %% ../nbs/core.ipynb #94764397
-def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
-    "`df` without the last `n` rows of each series."
-    df = df.sort_values([id_col, time_col], kind='stable')
-    return df[df.groupby(id_col, sort=False).cumcount(ascending=False) >= n]
-
+# %% ../nbs/core.ipynb #9a446225
 @patch
 def cross_validation(self: NeuralForecast,
                      df: pd.DataFrame|list, # long frame, or Parquet files or folders, as for `fit`
@@ -573,6 +559,27 @@ def cross_validation(self: NeuralForecast,
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
+# %% ../nbs/core.ipynb #5b6db553
+def _labelled(dataset, rows, cutoff_rows, uids_rows, models_out, id_col, time_col, target_col):
+    "Forecast frame for the dataset's `rows` (the forecast steps), with the rows of their cutoffs."
+    series = np.searchsorted(dataset.indptr, rows, side='right') - 1
+    on_disk = hasattr(dataset, 'rows_at')                       # a `FilesDataset`: rows read from its staged file
+    values = dataset.rows_at(rows) if on_disk else dataset.temporal[rows].numpy()
+    y = _unscaled(dataset, values[:, 0].astype(np.float64), series)
+    y[values[:, -1] == 0] = np.nan
+    times = dataset.times_at if on_disk else dataset.times.__getitem__
+    out = pd.DataFrame({id_col: uids_rows, time_col: times(rows), 'cutoff': times(cutoff_rows), target_col: y})
+    for name, values in models_out.items(): out[name] = values
+    return out
+
+# %% ../nbs/core.ipynb #84edfab6
+@patch
+def _columns(self: NeuralForecast, forecasts: list, dataset, series, losses: list|None=None) -> dict:
+    "Column name -> flat values in the target's units, for each model's `[rows, h, k]` forecasts of `series` `[rows]`."
+    series, losses = np.repeat(series, self.h), losses or [m.loss for m in self.models]   # the columns of `losses`
+    return {f'{m!r}{suffix}': _unscaled(dataset, fc[..., j].reshape(-1), series)
+            for m, loss, fc in zip(self.models, losses, forecasts) for j, suffix in enumerate(loss.output_names)}
+
 # %% ../nbs/core.ipynb #80010531
 @patch
 def _backtest_frames(self: NeuralForecast, dataset, afters: list,
@@ -608,6 +615,12 @@ def _cut_predict(m, dataset, after: int, h: int, loss=None) -> np.ndarray:
 
 NeuralForecast._one_pass = True   # False: one `predict` per cutoff, the reference the one-pass backtests are tested on
 
+# %% ../nbs/core.ipynb #94764397
+def _drop_last(df, n: int, id_col, time_col) -> pd.DataFrame:
+    "`df` without the last `n` rows of each series."
+    df = df.sort_values([id_col, time_col], kind='stable')
+    return df[df.groupby(id_col, sort=False).cumcount(ascending=False) >= n]
+
 # %% ../nbs/core.ipynb #becf4f25
 @patch
 def predict_insample(self: NeuralForecast,
@@ -633,6 +646,7 @@ def is_rank_zero() -> bool:
     # no process group (not yet, or no more): the launchers' variables, all 0 or unset on rank 0
     return all(int(os.environ.get(k) or 0) == 0 for k in ('RANK', 'NODE_RANK', 'LOCAL_RANK'))
 
+# %% ../nbs/core.ipynb #b935a67e
 _CONFIG, _DATASET = 'configuration.pkl', 'dataset.pkl'   # a saved folder: these, and one `.ckpt` file per model
 
 def _model_index(model_index, n: int) -> list:
@@ -645,6 +659,7 @@ def _model_index(model_index, n: int) -> list:
               f"got {model_index!r}")
     return [int(i) % n for i in index]
 
+# %% ../nbs/core.ipynb #c51dd435
 def _saved_files(path) -> set:
     "The files an earlier `save` wrote in the folder `path`, as its configuration lists them; none without one."
     try: config = torch.load(path/_CONFIG, map_location='cpu', weights_only=False)
@@ -757,6 +772,7 @@ class PredictionIntervals:
         self.n_windows, self.method = n_windows, method
     def __repr__(self): return f"PredictionIntervals(n_windows={self.n_windows}, method={self.method!r})"
 
+# %% ../nbs/core.ipynb #2fce8071
 def conformal_quantile(scores: np.ndarray, # errors on the last axis
                        level: float, # coverage in (0, 1)
                       ) -> np.ndarray:
