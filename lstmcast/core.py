@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['FRAME_KINDS', 'parse_freq', 'season_length', 'seasons', 'calendar_cycles', 'calendar_columns', 'calendar_features',
            'future_dates', 'check_frame', 'check_target', 'check_available_mask', 'check_observed', 'check_time_grid',
-           'NeuralForecast', 'check_compat_flags', 'is_rank_zero', 'PredictionIntervals', 'conformal_quantile',
-           'frame_kind', 'frame_io']
+           'NeuralForecast', 'frame_kind', 'read_frames', 'as_kind', 'check_compat_flags', 'PredictionIntervals',
+           'conformal_quantile', 'is_rank_zero']
 
 # %% ../nbs/core.ipynb #e84eaf59
 import re
@@ -18,7 +18,7 @@ import torch
 from fastcore.basics import patch
 from pandas.tseries.frequencies import to_offset
 
-from .common._checks import fail, check_int, is_int
+from .common._checks import fail, check_int, is_int, is_rank_zero
 from .tsdataset import TimeSeriesDataset, is_sorted, sort_panel
 from .common._scalers import LOCAL_SCALERS, LocalScaling
 from .spark import DistributedConfig, is_spark_frame, fit_on_spark, predict_on_spark, to_spark
@@ -243,8 +243,47 @@ class NeuralForecast:
         if num_threads is not None:
             for m in self.models: m.num_threads = int(num_threads)
         self.local_scaler_type, self.fitted = local_scaler_type, False
+        # what `fit` (or `cross_validation`) sets: the columns' names, the training data, the dtype of its times, the
+        # kind of frame it was given (`predict()` answers in it), each model's calibrated conformal errors
+        self.id_col, self.time_col, self.target_col = 'unique_id', 'ds', 'y'
+        self.dataset, self.time_dtype, self._frame_kind, self._conformal = None, None, 'pandas', {}
+        self.fit_processes = self.fit_files = None           # a Spark fit's processes, and the Parquet files it read
 
     def __repr__(self): return f"NeuralForecast(models=[{', '.join(map(repr, self.models))}], freq={self.freq!r})"
+
+# %% ../nbs/core.ipynb #07afbeae
+def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'
+
+def _from_polars(df) -> pd.DataFrame: return pd.DataFrame({c: df[c].to_numpy() for c in df.columns})
+
+def _to_polars(df: pd.DataFrame):
+    import polars as pl
+    return pl.DataFrame({c: df[c].tolist() if df[c].dtype == object else df[c].to_numpy() for c in df.columns})
+
+FRAME_KINDS = {  # kind: (is a frame of this kind, to pandas, from pandas)
+    'pandas': (lambda x: isinstance(x, pd.DataFrame), lambda df: df, lambda df: df),
+    'polars': (_is_polars, _from_polars, _to_polars),
+    'spark': (is_spark_frame, lambda df: df.toPandas(), to_spark),
+}
+
+def frame_kind(x) -> str|None:
+    "'pandas', 'polars' or 'spark' for a frame; None for anything else (None, a list of Parquet files, ...)."
+    return next((kind for kind, (is_kind, _, _) in FRAME_KINDS.items() if is_kind(x)), None)
+
+# %% ../nbs/core.ipynb #32c4b96e
+def read_frames(*frames, # a method's frames as the user gave them: pandas, polars, Spark; None and files pass
+                keep_spark: bool=False, # hand Spark frames on as they are (for the methods that give them to Spark)
+               ) -> tuple: # the kind of the first frame (None if none is one), then each of `frames`, read
+    "Read a method's frames at the edge: each polars or Spark frame in pandas, anything else as it is."
+    kinds = [frame_kind(f) for f in frames]
+    read = lambda f, k: f if k is None or (keep_spark and k == 'spark') else FRAME_KINDS[k][1](f)
+    return (next(filter(None, kinds), None), *map(read, frames, kinds))
+
+def as_kind(df: pd.DataFrame, # a method's answer, in pandas
+            kind: str, # the kind of frame to answer in: 'pandas', 'polars' or 'spark'
+           ):
+    "Answer at the edge: the pandas `df` as a frame of `kind`."
+    return FRAME_KINDS[kind][2](df)
 
 # %% ../nbs/core.ipynb #ec411565
 @patch
@@ -349,6 +388,20 @@ def fit(self: NeuralForecast,
        ):
     "Train every model on the series of `df` (pandas, polars, Spark with `distributed_config`, or Parquet files)."
     check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
+    if distributed_config is None and any(map(is_spark_frame, (df, static_df))):
+        distributed_config = DistributedConfig()                # Spark's data: Spark starts the processes
+    # a distributed fit reads Spark frames itself: collected, or written to Parquet files (`partitions_path`)
+    kind, df, static_df = read_frames(df, static_df, keep_spark=distributed_config is not None)
+    self._fit(df, static_df, val_size, use_init_models, id_col, time_col, target_col, prediction_intervals,
+              ckpt_path, distributed_config)
+    self._frame_kind = kind or 'pandas'                         # `predict()` without a frame answers in this kind
+    return self
+
+# %% ../nbs/core.ipynb #1d5433f5
+@patch
+def _fit(self: NeuralForecast, df, static_df=None, val_size=0, use_init_models=False, id_col='unique_id',
+         time_col='ds', target_col='y', prediction_intervals=None, ckpt_path=None, distributed_config=None):
+    "`fit`'s engine: its arguments less neuralforecast's flags, `df` and `static_df` in pandas (or Parquet files)."
     if distributed_config is not None:
         if prediction_intervals is not None:
             raise ValueError("prediction_intervals cannot be calibrated in a Spark fit: "
@@ -400,6 +453,12 @@ def _training_data(self: NeuralForecast, method: str, fix: str|None=None) -> Tim
 @patch
 def make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
     "The `h` future `(id, ds)` pairs of each series of `df` (default: the training data)."
+    kind, df = read_frames(df)
+    return as_kind(self._make_future_dataframe(df), kind or self._frame_kind)
+
+@patch
+def _make_future_dataframe(self: NeuralForecast, df: pd.DataFrame|None=None) -> pd.DataFrame:
+    "`make_future_dataframe`'s engine, on pandas."
     if df is None:
         if not self.fitted: fail("call fit first, or pass df")
         dataset = self._training_data('make_future_dataframe')
@@ -451,11 +510,13 @@ def _future_block(self: NeuralForecast, dataset, futr_df) -> torch.Tensor:
 @patch
 def get_missing_future(self: NeuralForecast, futr_df: pd.DataFrame) -> pd.DataFrame:
     "The `(id, ds)` pairs that `predict` needs but `futr_df` lacks."
-    need = self.make_future_dataframe()
+    kind, futr_df = read_frames(futr_df)
+    need = self._make_future_dataframe()
     have = futr_df[[self.id_col, self.time_col]].assign(_found=True)
     need[self.time_col] = need[self.time_col].astype(futr_df[self.time_col].dtype)
     merged = need.merge(have, how='left', on=[self.id_col, self.time_col])
-    return merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
+    missing = merged.loc[merged['_found'].isna(), [self.id_col, self.time_col]].reset_index(drop=True)
+    return as_kind(missing, kind or self._frame_kind)
 
 # %% ../nbs/core.ipynb #6cb0fc97
 @patch
@@ -480,6 +541,14 @@ def predict(self: NeuralForecast,
            ) -> pd.DataFrame: # `id_col`, `time_col`, one column per model output; sorted by id then time
     "Forecast the `h` steps after each series with every model."
     check_compat_flags(sort_df=sort_df, verbose=verbose)
+    on_spark = is_spark_frame(df)                            # forecast on Spark's executors, nothing collected
+    kind, df, static_df, futr_df = read_frames(df, static_df, futr_df, keep_spark=on_spark)
+    if on_spark: return predict_on_spark(self, df, static_df, futr_df, level)
+    return as_kind(self._predict(df, static_df, futr_df, level), kind or self._frame_kind)
+
+@patch
+def _predict(self: NeuralForecast, df=None, static_df=None, futr_df=None, level=None) -> pd.DataFrame:
+    "`predict`'s engine, on pandas frames."
     if not self.fitted: fail("this NeuralForecast is not fitted yet: call fit(df) before predict")
     level = _as_list(level)                                                  # level=90 means [90]
     if level is not None and any(0 < lv < 1 for lv in level):
@@ -488,7 +557,7 @@ def predict(self: NeuralForecast,
     dataset = (self._training_data('predict') if df is None
                else self._dataset(df, static_df, self.id_col, self.time_col, self.target_col))
     with_future = dataset.append_future(self._future_block(dataset, futr_df))
-    out = self.make_future_dataframe() if df is None else self.make_future_dataframe(df)
+    out = self._make_future_dataframe(df)
     for m in self.models:
         conformal = level is not None and repr(m) in getattr(self, '_conformal', {})
         loss = self._loss_for_level(m, level) if level is not None and not conformal else m.loss
@@ -518,6 +587,18 @@ def cross_validation(self: NeuralForecast,
                     ) -> pd.DataFrame: # `id_col`, `time_col`, `cutoff`, `target_col`, one column per model output
     "Forecast from `n_windows` cutoffs at the end of each series, each with only the data before it."
     check_compat_flags(sort_df=sort_df, use_init_models=use_init_models, verbose=verbose)
+    kind, df, static_df = read_frames(df, static_df)
+    out = self._cross_validation(df, static_df, n_windows, step_size, val_size, test_size, refit, id_col, time_col,
+                                 target_col, prediction_intervals, level)
+    self._frame_kind = kind or 'pandas'                         # as after `fit`: `predict()` answers in this kind
+    return as_kind(out, self._frame_kind)
+
+# %% ../nbs/core.ipynb #f13791f8
+@patch
+def _cross_validation(self: NeuralForecast, df, static_df=None, n_windows=1, step_size=1, val_size=0, test_size=None,
+                      refit=False, id_col='unique_id', time_col='ds', target_col='y', prediction_intervals=None,
+                      level=None) -> pd.DataFrame:
+    "`cross_validation`'s engine: its arguments less neuralforecast's flags, `df` and `static_df` in pandas."
     h, level = self.h, _as_list(level)
     if prediction_intervals is not None and level is None:
         fail("cross_validation's conformal intervals need both prediction_intervals=PredictionIntervals(...) and "
@@ -635,16 +716,12 @@ def predict_insample(self: NeuralForecast,
     series = np.searchsorted(self.dataset.indptr, origins, side='right') - 1
     cols = self._columns([fc.numpy() for _, fc in results], self.dataset, series)
     uids = np.repeat(np.asarray(self.dataset.uids)[series], self.h)
-    return _labelled(self.dataset, rows, np.repeat(origins, self.h), uids, cols, self.id_col, self.time_col,
-                     self.target_col)
+    out = _labelled(self.dataset, rows, np.repeat(origins, self.h), uids, cols, self.id_col, self.time_col,
+                    self.target_col)
+    return as_kind(out, self._frame_kind)
 
 # %% ../nbs/core.ipynb #dbcc34f9
-def is_rank_zero() -> bool:
-    "Whether this process has rank 0 in a distributed run (Lightning DDP, torchrun), or runs alone."
-    import os, torch.distributed as dist
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank() == 0
-    # no process group (not yet, or no more): the launchers' variables, all 0 or unset on rank 0
-    return all(int(os.environ.get(k) or 0) == 0 for k in ('RANK', 'NODE_RANK', 'LOCAL_RANK'))
+_all_ = ['is_rank_zero']   # defined in `common.checks` (`lstmcast.spark` uses it too), and public here as before
 
 # %% ../nbs/core.ipynb #b935a67e
 _CONFIG, _DATASET = 'configuration.pkl', 'dataset.pkl'   # a saved folder: these, and one `.ckpt` file per model
@@ -785,8 +862,8 @@ def conformal_quantile(scores: np.ndarray, # errors on the last axis
 @patch
 def _calibrate(self: NeuralForecast, df, static_df, intervals, id_col, time_col, target_col, val_size=0):
     "Backtest errors `[n_series, n_windows, h]` of each model's point forecast, kept for `predict(level=...)`."
-    cv = self.cross_validation(df, static_df, n_windows=intervals.n_windows, step_size=self.h, val_size=val_size,
-                               id_col=id_col, time_col=time_col, target_col=target_col)
+    cv = self._cross_validation(df, static_df, n_windows=intervals.n_windows, step_size=self.h, val_size=val_size,
+                                id_col=id_col, time_col=time_col, target_col=target_col)
     n = len(self.dataset)
     for m in self.models:
         point = f'{m!r}{m.loss.point_name}'                               # the point column, else the median
@@ -817,58 +894,6 @@ def _conformal_columns(self: NeuralForecast, out, m, level, new_series: bool):
 
 def _check_level(lv):
     if not 0 < lv < 100: fail(f"level values must be in (0, 100), got {lv}")
-
-# %% ../nbs/core.ipynb #ebfcaa5c
-import functools, inspect
-
-def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'
-
-def _from_polars(df) -> pd.DataFrame:
-    return pd.DataFrame({c: df[c].to_numpy() for c in df.columns})
-
-def _to_polars(df: pd.DataFrame):
-    import polars as pl
-    return pl.DataFrame({c: df[c].tolist() if df[c].dtype == object else df[c].to_numpy() for c in df.columns})
-
-FRAME_KINDS = {  # kind: (is a frame of this kind, to pandas, from pandas)
-    'polars': (_is_polars, _from_polars, _to_polars),
-    'spark': (is_spark_frame, lambda df: df.toPandas(), to_spark),
-}
-
-def frame_kind(x) -> str|None:
-    "'pandas', 'polars' or 'spark' for a frame; None for anything else."
-    if isinstance(x, pd.DataFrame): return 'pandas'
-    return next((kind for kind, (is_kind, _, _) in FRAME_KINDS.items() if is_kind(x)), None)
-
-def _keeps_spark(name: str, kwargs: dict) -> bool:
-    "Whether method `name` takes Spark frames uncollected: `fit` through `partitions_path`, `predict` of a Spark df."
-    if name == 'predict': return is_spark_frame(kwargs.get('df'))
-    return name == 'fit' and getattr(kwargs.get('distributed_config'), 'partitions_path', None) is not None
-
-def frame_io(method):
-    "Let a `NeuralForecast` method take polars or Spark frames, and answer in the kind of frame it was given."
-    params = list(inspect.signature(method).parameters)[1:]
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        if getattr(self, '_inside', False): return method(self, *args, **kwargs)   # internal calls stay in pandas
-        kwargs.update(zip(params, args))
-        kinds = [k for k in map(frame_kind, kwargs.values()) if k]
-        if method.__name__ == 'fit' and 'spark' in kinds and kwargs.get('distributed_config') is None:
-            kwargs['distributed_config'] = DistributedConfig()          # Spark's data: Spark starts the processes
-        keep = _keeps_spark(method.__name__, kwargs)                   # Spark frames handed on as they are
-        read = lambda v: v if keep and frame_kind(v) == 'spark' else FRAME_KINDS[frame_kind(v)][1](v)
-        kwargs = {k: read(v) if frame_kind(v) in FRAME_KINDS else v for k, v in kwargs.items()}
-        if keep and method.__name__ == 'predict': return predict_on_spark(self, **kwargs)   # on the executors
-        if method.__name__ in ('fit', 'cross_validation'): self._frame_kind = kinds[0] if kinds else 'pandas'
-        self._inside = True
-        try: out = method(self, **kwargs)
-        finally: self._inside = False
-        kind = kinds[0] if kinds else getattr(self, '_frame_kind', 'pandas')
-        return FRAME_KINDS[kind][2](out) if kind in FRAME_KINDS and isinstance(out, pd.DataFrame) else out
-    return wrapper
-
-for _name in ['fit', 'predict', 'cross_validation', 'predict_insample', 'make_future_dataframe', 'get_missing_future']:
-    setattr(NeuralForecast, _name, frame_io(getattr(NeuralForecast, _name)))
 
 # %% ../nbs/core.ipynb #c22926c7
 from .utils import add_param_docs

@@ -18,6 +18,8 @@ from functools import reduce
 import pandas as pd
 import torch
 
+from .common._checks import is_rank_zero
+
 # %% ../nbs/spark.ipynb #af454336
 @dataclass
 class DistributedConfig:
@@ -58,9 +60,8 @@ def write_partitions(df, # a Spark DataFrame
 # %% ../nbs/spark.ipynb #1be30a7b
 def _fit_in_process(nf, df, static_df, fit_kwargs, out_path=None):
     "Run in each training process: a distributed fit; rank 0 hands back the fitted object and the number of processes."
-    from lstmcast.core import is_rank_zero                                  # core imports this module
     if isinstance(static_df, str): static_df = pd.read_parquet(static_df)   # written beside the files
-    nf.fit(df, static_df=static_df, **fit_kwargs)
+    nf._fit(df, static_df=static_df, **fit_kwargs)      # `fit`'s engine: the frames are pandas (or files) already
     if not is_rank_zero(): return None
     if isinstance(df, list): nf.dataset = None         # rank 0's shard, staged in this process, gone with it
     world = int(os.environ.get('WORLD_SIZE', 1))
@@ -85,7 +86,7 @@ def fit_on_spark(nf, # a `NeuralForecast`
                  df, # the training frame: a Spark DataFrame, or pandas
                  static_df=None, # static features: Spark, pandas or None
                  config: DistributedConfig|None=None, # the processes to start; None: `DistributedConfig()`
-                 **fit_kwargs): # passed on to `NeuralForecast.fit` in each process
+                 **fit_kwargs): # passed on to `NeuralForecast._fit` (`fit`'s engine) in each process
     "Fit `nf` in `config.num_processes` DDP processes started by `TorchDistributor`; `nf` comes back fitted."
     try: from pyspark.ml.torch.distributor import TorchDistributor
     except ImportError:
@@ -143,7 +144,7 @@ def _partition_forecaster(shipped, columns: dict, local: dict, names: list, leve
         frames = {k: part.loc[part['_frame'] == k, cols].reset_index(drop=True) for k, cols in columns.items()}
         ids = frames['df'][nf.id_col].unique()
         frames.update({k: v[v[nf.id_col].isin(ids)] for k, v in local.items()})    # pandas: this partition's ids
-        yield nf.predict(**frames, level=level)[[nf.id_col, nf.time_col, *names]]
+        yield nf._predict(**frames, level=level)[[nf.id_col, nf.time_col, *names]]   # `predict`'s engine: pandas
     return forecast
 
 def predict_on_spark(nf, # a fitted `NeuralForecast`
