@@ -188,7 +188,7 @@ def _no_split_series(ids, where, paths):
 def _check_static(static_df, ids, stat, id_col, sharded: bool=False):
     "Check `static_df` as `fit` does, warning about ids that no file holds (no process's files, if `sharded`)."
     from lstmcast.common._trainer import gather
-    from lstmcast.core import is_rank_zero
+    from lstmcast.common._checks import is_rank_zero
     check_frame(static_df, 'static_df', [id_col, *stat], stat, id_col, id_col)
     seen = static_df[id_col].isin(ids).to_numpy()
     if sharded: seen = np.logical_or.reduce(gather(seen))
