@@ -389,7 +389,7 @@ class Windows:
     hist_exog: torch.Tensor # `[B, X, T, 1]` historic exogenous, scaled
     futr_exog: torch.Tensor # `[B, F, T', h+1]` each origin's future inputs, its steps 0..h, in its units
     stat_exog: torch.Tensor # `[B, S]` static exogenous, as given
-    y: torch.Tensor # `[B, T', h]` targets after each origin, original units (NaN in the unknown future)
+    y: torch.Tensor # `[B, T', h]` targets after each origin, original units, as stored (read where `mask` is 1)
     y_scaled: torch.Tensor # `[B, T', h]` the targets in the origin's scaled units, 0 where `mask` is 0
     mask: torch.Tensor # `[B, T', h]` 1 where a target is scored
     loc: torch.Tensor # `[B, T', 1]` the target's shift at each origin, original units
