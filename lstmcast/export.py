@@ -9,8 +9,8 @@ __all__ = ['SERVING_FORMATS', 'META_KEY', 'SERVE_SCRIPT', 'ServedForecaster', 's
 # %% ../nbs/export.ipynb #12c09cf1
 import copy
 import json
-from dataclasses import replace
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
