@@ -44,13 +44,13 @@ def _hooks():
         b = dataset.batch(np.arange(len(dataset)))
         temporal = b['temporal'][..., :-self.test_size] if self.test_size else b['temporal']
         w = self._windows(br.pad_future(temporal, self.h), b['static'])
-        seen = (w['mask'] > 0) & w['anchor_known']
+        seen = (w.mask > 0) & w.anchor_known
         bi, pos = torch.nonzero(seen.any(-1), as_tuple=True)
-        s, keep = w['scale'][bi, pos], seen[bi, pos]
+        s, keep = w.scale[bi, pos], seen[bi, pos]
         forecast = lambda weight: self.loss.forecast(self._to_original(
-            br._take(self._outputs(w, weight), (bi, pos)), w['loc'][bi, pos], s)) / s[..., None]
+            br._take(self._outputs(w, weight), (bi, pos)), w.loc[bi, pos], s)) / s[..., None]
         step = torch.arange(self.h).expand(keep.shape)
-        REC['tail'] = dict(y=(w['y'][bi, pos] / s)[keep].numpy(), cols=forecast(shrink)[keep].numpy(),
+        REC['tail'] = dict(y=(w.y[bi, pos] / s)[keep].numpy(), cols=forecast(shrink)[keep].numpy(),
                            anchor=forecast(0.)[..., 1][keep].numpy(), step=step[keep].numpy(),
                            series=bi[:, None].expand(keep.shape)[keep].numpy(),
                            held=(pos[:, None] >= temporal.shape[-1] - self.val_size - 1).expand(keep.shape)[keep].numpy())

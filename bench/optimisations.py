@@ -8,7 +8,7 @@ the same round, then the median over the rounds.
            (no `self.log` when no progress bar or logger reads it: the library's default since the Trainee split)
            vs a) `self.log` every step, as before, b) the loss's finiteness read back every 50 steps, as on an
            accelerator, instead of every step (a host sync on a GPU), c) level shift from the level columns only (see `lean_transform`), d) 1 thread vs the default.
-  predict  bench/panel.py's 10k panel: decoding only the last origin (`w['last_only']`, as predict asks) vs
+  predict  bench/panel.py's 10k panel: decoding only the last origin (`Windows.last_only`, as predict asks) vs
            every origin (the flag hidden from the model), and the lean level shift. Reports the median time of
            3 calls, the peak RSS during the call (VmHWM reset through /proc/self/clear_refs) and the largest
            forecast difference.
@@ -17,7 +17,7 @@ the same round, then the median over the rounds.
            the whole `NeuralForecast._dataset` as it is.
 Run: python bench/optimisations.py [train|predict|prep ...] [--rounds 8]
 """
-import argparse, statistics, sys, time, warnings, logging
+import argparse, dataclasses, statistics, sys, time, warnings, logging
 from pathlib import Path
 import numpy as np, torch
 import lstmcast.common._trainer as tr, lstmcast.common._scalers as sc
@@ -44,7 +44,7 @@ def lean_transform(self, x, mask=None, level_mask=None):
 
 def all_origins(self, w):
     "LSTM.forward with the `last_only` request hidden, so every origin is decoded (the old behaviour)."
-    return FORWARD(self, {k: v for k, v in w.items() if k != 'last_only'})
+    return FORWARD(self, dataclasses.replace(w, last_only=False))
 
 
 def variant(name):

@@ -10,6 +10,7 @@ __all__ = ['SERVING_FORMATS', 'META_KEY', 'SERVE_SCRIPT', 'ServedForecaster', 's
 import copy
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
@@ -54,10 +55,10 @@ class ServedForecaster(torch.nn.Module):
         temporal = torch.cat(channels, 1)                                    # [n, C, T+h], as `predict` reads it
         if self.window > 0:                                        # the last `window` steps, padded as predict pads
             temporal = F.pad(temporal, (self.window + h, 0))[..., -(self.window + h):]
-        w = m._windows(temporal, x.get('stat_exog'), last_only=True)
-        w['origins'] = torch.tensor([-1])                                    # decode the last origin only
-        params = m._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1])
-        return m.loss.output_columns(m._calibrate(m.loss.forecast(params), m.loss, w['scale'][:, -1]))
+        w = m._windows(temporal, x.get('stat_exog'), last_only=True)   # the last origin by `origins`: the encoder
+        w = replace(w, last_only=False, origins=torch.tensor([-1]))     # reads the history in one call (traceable)
+        params = m._forecast_params(w, _last_origin, w.loc[:, -1], w.scale[:, -1])
+        return m.loss.output_columns(m._calibrate(m.loss.forecast(params), m.loss, w.scale[:, -1]))
 
 # %% ../nbs/export.ipynb #39a40edd
 def serving_inputs(nf: NeuralForecast, # a fitted `NeuralForecast`

@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['ANCHOR_SEASONS', 'CALIBRATION_LEVELS', 'ANCHOR_SAMPLE', 'RATIO_PRIOR', 'SHRINKS', 'SHRINK_MARGIN',
            'ORIGIN_PASS_ELEMENTS', 'forecast_targets', 'future_windows', 'pad_future', 'season_ago', 'season_mean',
-           'sample_windows', 'random_starts', 'check_optimizer', 'BaseRecurrent', 'repeat_errors', 'interval_widths',
-           'step_widths', 'anchor_widths', 'choose_shrink']
+           'sample_windows', 'random_starts', 'check_optimizer', 'BaseRecurrent', 'repeat_errors', 'Windows',
+           'interval_widths', 'step_widths', 'anchor_widths', 'choose_shrink']
 
 # %% ../../nbs/common.base_recurrent.ipynb #2ab2caa2
 import copy
 import inspect
 import warnings
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -311,14 +312,14 @@ class _Echo(BaseRecurrent):
         self.futr_exog_size = self.futr_width
         n_in = 2 + len(self.hist_exog_list) + len(self.stat_exog_list) + self.futr_exog_size * self.h
         self.proj = torch.nn.Linear(n_in, self.h * self.loss.outputsize_multiplier)
-    def forward(self, w):
-        B, T = w['insample_y'].shape[:2]
-        y = w['insample_y']
-        Tf = w['futr_exog'].shape[2]                      # the origins decoded: all, or the last (prediction)
-        parts = [y, F.pad(y[:, :-1], (0, 0, 1, 0)), w['hist_exog'].squeeze(-1).transpose(1, 2),
-                 w['stat_exog'][:, None].expand(B, T, -1)]
-        parts = [p[:, w['origins']] if 'origins' in w else p[:, T - Tf:] for p in parts]
-        parts.append(w['futr_exog'][..., 1:].permute(0, 2, 1, 3).reshape(B, Tf, -1))
+    def forward(self, w): # a `Windows`
+        B, T = w.insample_y.shape[:2]
+        y = w.insample_y
+        Tf = w.futr_exog.shape[2]                         # the origins decoded: all, or the last (prediction)
+        parts = [y, F.pad(y[:, :-1], (0, 0, 1, 0)), w.hist_exog.squeeze(-1).transpose(1, 2),
+                 w.stat_exog[:, None].expand(B, T, -1)]
+        parts = [p[:, w.origins] if w.origins is not None else p[:, T - Tf:] for p in parts]
+        parts.append(w.futr_exog[..., 1:].permute(0, 2, 1, 3).reshape(B, Tf, -1))
         out = self.proj(torch.cat(parts, -1)).reshape(B, Tf, self.h, self.loss.outputsize_multiplier)
         return self.loss.domain_map(out)
 
@@ -376,13 +377,47 @@ def _auto_season(self: BaseRecurrent, dataset: TimeSeriesDataset, holdout: int) 
     if len(logs) and logs[:, 0].mean() > np.log(1.1): return 1, 1
     return m, ANCHOR_SEASONS if len(logs) and logs[:, 1].mean() < np.log(0.995) else 1   # ties: seasonal naive
 
+# %% ../../nbs/common.base_recurrent.ipynb #294737ab
+_PER_ORIGIN = ('y', 'y_scaled', 'mask', 'loc', 'scale', 'anchor', 'anchor_known')   # `[B, T', ...]`, cut by origin
+
+@dataclass(eq=False, repr=False)
+class Windows:
+    """A batch cut for the network: its inputs, and each origin's targets and statistics (see the table above).
+    `T`: history steps; `T'`: origins kept (`T`, `len(origins)`, or 1 with `last_only`)."""
+    insample_y: torch.Tensor # `[B, T, 1]` target, scaled with each step's statistics; 0 where missing or padded
+    insample_mask: torch.Tensor # `[B, T]` 1 where the target is observed
+    hist_exog: torch.Tensor # `[B, X, T, 1]` historic exogenous, scaled
+    futr_exog: torch.Tensor # `[B, F, T', h+1]` each origin's future inputs, its steps 0..h, in its units
+    stat_exog: torch.Tensor # `[B, S]` static exogenous, as given
+    y: torch.Tensor # `[B, T', h]` targets after each origin, original units, as stored (read where `mask` is 1)
+    y_scaled: torch.Tensor # `[B, T', h]` the targets in the origin's scaled units, 0 where `mask` is 0
+    mask: torch.Tensor # `[B, T', h]` 1 where a target is scored
+    loc: torch.Tensor # `[B, T', 1]` the target's shift at each origin, original units
+    scale: torch.Tensor # `[B, T', 1]` the target's scale at each origin, original units
+    anchor: torch.Tensor|None=None # `[B, T', h]` seasonal-naive forecast, scaled; None without seasonal lags
+    anchor_known: torch.Tensor|None=None # `[B, T', h]` True where `anchor` was observed; None with it
+    y_history: torch.Tensor|None=None # `[B, T]` target in original units, 0 where missing; None with `last_only`
+    origins: torch.Tensor|None=None # `[T']` positions of the origins decoded; None: all (or the last)
+    last_only: bool=False # the last origin only (prediction): a model may decode it alone
+    quantile: torch.Tensor|None=None # `[B, Q]` features of each series' quantile (implicit-quantile loss); else None
+    q: torch.Tensor|None=None # `[B, 1, 1]` that quantile, which the loss scores; else None
+
+    def at_origins(self, origins: torch.Tensor) -> 'Windows':
+        "A copy that decodes only `origins` (`[T']`, ascending positions): every per-origin field cut to them."
+        cut = {k: None if getattr(self, k) is None else getattr(self, k)[:, origins] for k in _PER_ORIGIN}
+        return replace(self, origins=origins, futr_exog=self.futr_exog[:, :, origins], **cut)
+
+    def __repr__(self):
+        show = lambda v: f"[{', '.join(map(str, v.shape))}]" if torch.is_tensor(v) else repr(v)
+        return 'Windows(\n' + ''.join(f'  {f.name}={show(getattr(self, f.name))},\n' for f in fields(self)) + ')'
+
 # %% ../../nbs/common.base_recurrent.ipynb #fb1a7cbd
 @patch
 def _windows(self: BaseRecurrent,
              temporal: torch.Tensor, # `[B, C, T+h]`, last channel `available_mask`
              static: torch.Tensor|None, # `[B, S_all]`
              last_only: bool=False, # keep only the last origin's targets and future inputs (prediction)
-            ) -> dict:
+            ) -> Windows:
     "Network inputs for every origin `t < T`, each scaled with statistics of its own past; targets `[B, T, h]`."
     h, X = self.h, len(self.hist_exog_list)
     T = temporal.shape[-1] - h
@@ -419,29 +454,30 @@ def _windows(self: BaseRecurrent,
     futr = torch.cat(futr, 1)
     y = forecast_targets(temporal[:, 0], h)[:, o]
     target_mask = forecast_targets(mask, h)[:, o] * (count[:, o] >= max(2, (h + 1) // 2))
-    w = {'insample_y': zy.unsqueeze(-1), 'hist_exog': z[..., 1:1 + X].transpose(1, 2).unsqueeze(-1),
-         'futr_exog': torch.where(futr.isfinite(), futr, 0),
-         'stat_exog': (static[:, self._stat_idx] if static is not None and self._stat_idx
-                       else temporal.new_zeros(len(temporal), 0)),
-         'y': y, 'y_scaled': torch.where(target_mask > 0, self._scale(torch.where(y.isfinite(), y, 0), loc, scl), 0),
-         'mask': target_mask, 'insample_mask': mask[:, :T],
-         'loc': loc, 'scale': scl}
-    if lags: w['anchor'], w['anchor_known'] = lags[0], known[0]
-    if not last_only: w['y_history'] = x[:, :T, 0] * mask[:, :T]     # original units (MASE's scale)
-    return w
+    return Windows(
+        insample_y=zy.unsqueeze(-1), insample_mask=mask[:, :T],
+        hist_exog=z[..., 1:1 + X].transpose(1, 2).unsqueeze(-1),
+        futr_exog=torch.where(futr.isfinite(), futr, 0),
+        stat_exog=(static[:, self._stat_idx] if static is not None and self._stat_idx
+                   else temporal.new_zeros(len(temporal), 0)),
+        y=y, y_scaled=torch.where(target_mask > 0, self._scale(torch.where(y.isfinite(), y, 0), loc, scl), 0),
+        mask=target_mask, loc=loc, scale=scl,
+        anchor=lags[0] if lags else None, anchor_known=known[0] if lags else None,
+        y_history=None if last_only else x[:, :T, 0] * mask[:, :T],            # original units (MASE's scale)
+        last_only=last_only)
 
 # %% ../../nbs/common.base_recurrent.ipynb #2a39d38b
 @patch
-def _outputs(self: BaseRecurrent, w: dict,
+def _outputs(self: BaseRecurrent, w: Windows,
              shrink: float=1., # weight of the network's location output; 0: the anchor alone
             ):
-    "The network's outputs with the scaled seasonal-naive forecast (`w['anchor']`) added to their location."
+    "The network's outputs with the scaled seasonal-naive forecast (`w.anchor`) added to their location."
     return self._with_anchor(self(w), w, shrink)
 
 @patch
-def _with_anchor(self: BaseRecurrent, out, w: dict, shrink: float=1.):
+def _with_anchor(self: BaseRecurrent, out, w: Windows, shrink: float=1.):
     "`out` (the network's outputs) with the anchor added to their location, the location's offset times `shrink`."
-    a = w.get('anchor')
+    a = w.anchor
     if a is None: return out
     first = out[0] if isinstance(out, tuple) else out                       # a distribution's parameters: a tuple
     if first.shape[1] == 1 and a.shape[1] > 1: a = a[:, -1:]                # prediction decodes the last origin
@@ -456,59 +492,56 @@ def _to_original(self: BaseRecurrent, params, loc, scale):
 
 # %% ../../nbs/common.base_recurrent.ipynb #621cb163
 @patch
-def _loss_inputs(self: BaseRecurrent, loss_fn, w: dict, scaled: bool) -> dict:
+def _loss_inputs(self: BaseRecurrent, loss_fn, w: Windows, scaled: bool) -> dict:
     "The inputs `loss_fn` names in `extra_inputs`, in the space it is computed in (the history: scaled or not)."
-    history = w['insample_y'][..., 0]
-    given = {'y_insample': lambda: history if scaled else w['y_history'],        # the data, whatever the scaler
-             'q': lambda: w['q'] if 'q' in w else w['y'].new_full((len(w['y']), 1, 1), .5)}   # given, or the median
+    history = w.insample_y[..., 0]
+    given = {'y_insample': lambda: history if scaled else w.y_history,           # the data, whatever the scaler
+             'q': lambda: w.q if w.q is not None else w.y.new_full((len(w.y), 1, 1), .5)}   # given, or the median
     inputs = {k: given[k]() for k in loss_fn.extra_inputs}
-    if 'y_insample' in inputs: inputs['insample_mask'] = w['insample_mask']
+    if 'y_insample' in inputs: inputs['insample_mask'] = w.insample_mask
     return inputs
 
 @patch
-def _loss_value(self: BaseRecurrent, loss_fn, params, w, original: bool=False):
+def _loss_value(self: BaseRecurrent, loss_fn, params, w: Windows, original: bool=False):
     """`loss_fn` of the outputs. The training loss in the space it declares (`scaled_training`: point and quantile
     losses in the scaled one, where every series weighs the same; likelihoods in the original one). Another
     `valid_loss`, or any loss with `original`: in the original space, on what it reads of the training loss's
     forecasts (`scored_by`: the distribution's parameters, the quantiles, or the point forecast or median)."""
     scaled = not original and loss_fn is self.loss and loss_fn.scaled_training
     inputs = self._loss_inputs(loss_fn, w, scaled)
-    if scaled: return loss_fn(w['y_scaled'], params, w['mask'], **inputs)
-    params = self._to_original(params, w['loc'], w['scale'])
+    if scaled: return loss_fn(w.y_scaled, params, w.mask, **inputs)
+    params = self._to_original(params, w.loc, w.scale)
     if loss_fn is not self.loss: params = self.loss.scored_by(loss_fn, params)
-    return loss_fn(w['y'], params, w['mask'], **inputs)
+    return loss_fn(w.y, params, w.mask, **inputs)
 
 # %% ../../nbs/common.base_recurrent.ipynb #ea6944a2
 @patch(as_prop=True)
 def implicit_quantiles(self: BaseRecurrent) -> bool: return 'q' in self.loss.extra_inputs
 
 @patch
-def _give_quantile(self: BaseRecurrent, w: dict, q: torch.Tensor):
-    "Tell the network and the loss which quantile `q` (`[B]`) each series is forecast for."
-    w['quantile'], w['q'] = self.loss.quantile_features(q), q.view(-1, 1, 1)
+def _give_quantile(self: BaseRecurrent, w: Windows, q: torch.Tensor) -> Windows:
+    "`w` telling the network and the loss which quantile `q` (`[B]`) each series is forecast for."
+    return replace(w, quantile=self.loss.quantile_features(q), q=q.view(-1, 1, 1))
 
 @patch
-def _forecast_params(self: BaseRecurrent, w, select, loc, scale, loss=None):
+def _forecast_params(self: BaseRecurrent, w: Windows, select, loc, scale, loss=None):
     """Original-space parameters of the origins `select` keeps; for an implicit-quantile loss, one pass per quantile
     of `loss` (None: the model's)."""
     shrink = getattr(self, 'shrink', 1.)                      # chosen by tail validation (`_tail_check`)
     if not self.implicit_quantiles: return self._to_original(select(self._outputs(w, shrink)), loc, scale)
     passes = []
     for q in (self.loss if loss is None else loss).quantiles:
-        self._give_quantile(w, q.expand(len(w['insample_y'])))
-        passes.append(self._to_original(select(self._outputs(w, shrink)), loc, scale))
+        wq = self._give_quantile(w, q.expand(len(w.insample_y)))
+        passes.append(self._to_original(select(self._outputs(wq, shrink)), loc, scale))
     return torch.stack(passes, -1)
 
 # %% ../../nbs/common.base_recurrent.ipynb #6b6bfc94
-def _some_origins(w: dict, k: int) -> dict:
+def _some_origins(w: Windows, k: int) -> Windows:
     "Keep `k` random origins among those with a target (all if fewer): the decoder's work per step is bounded."
-    valid = torch.nonzero(w['mask'].sum((0, 2)) > 0)[:, 0]
+    valid = torch.nonzero(w.mask.sum((0, 2)) > 0)[:, 0]
     if len(valid) <= k: return w
     keep = valid[torch.randperm(len(valid), device=valid.device)[:k]].sort().values
-    w = dict(w, origins=keep, futr_exog=w['futr_exog'][:, :, keep])
-    for key in ('y', 'y_scaled', 'mask', 'loc', 'scale', 'anchor'):
-        if key in w: w[key] = w[key][:, keep]
-    return w
+    return w.at_origins(keep)
 
 # %% ../../nbs/common.base_recurrent.ipynb #15f1f609
 @patch
@@ -519,7 +552,7 @@ def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     if self.input_size > 0: temporal = sample_windows(temporal, self.input_size, self.h)
     else: temporal = pad_future(random_starts(temporal, self.h), self.h)
     w = _some_origins(self._windows(temporal, batch['static']), getattr(self, 'train_origins', 256))  # (older saves)
-    if self.implicit_quantiles: self._give_quantile(w, self.loss.training_quantiles(len(temporal)).to(temporal))
+    if self.implicit_quantiles: w = self._give_quantile(w, self.loss.training_quantiles(len(temporal)).to(temporal))
     return self._loss_value(self.loss, self._outputs(w), w)
 
 # %% ../../nbs/common.base_recurrent.ipynb #327d2382
@@ -533,9 +566,10 @@ def validation_loss(self: BaseRecurrent,
     if self.test_size: temporal = temporal[..., :-self.test_size]
     cutoff = temporal.shape[-1] - self.val_size
     w = self._windows(pad_future(temporal, self.h), batch['static'])
-    w['mask'] = w['mask'].clone()
-    w['mask'][:, :cutoff - 1] = 0                                  # origins before the cutoff do not count
-    if self.implicit_quantiles: self._give_quantile(w, temporal.new_full((len(temporal),), 0.5))   # validate the median
+    mask = w.mask.clone()
+    mask[:, :cutoff - 1] = 0                                       # origins before the cutoff do not count
+    w = replace(w, mask=mask)
+    if self.implicit_quantiles: w = self._give_quantile(w, temporal.new_full((len(temporal),), 0.5))   # the median
     params = self._outputs(w)
     loss = self._loss_value(self.valid_loss, params, w)
     return (loss, self._loss_value(self.valid_loss, params, w, original=True)) if in_original_units else loss
@@ -712,17 +746,17 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
         if self.test_size: temporal = temporal[..., :-self.test_size]
         static = None if b['static'] is None else b['static'].to(self.device)
         w = self._windows(pad_future(temporal, self.h), static)
-        keep = w['mask'] > 0
+        keep = w.mask > 0
         keep[:, :temporal.shape[-1] - self.val_size - 1] = False        # origins before the held-out steps only
         out = self(w)
-        f = torch.stack([self.loss.forecast(self._to_original(self._with_anchor(out, w, float(s)), w['loc'],
-                                                              w['scale']))[..., point] for s in shrinks], -1)
-        e = (w['y'][..., None] - f).abs() / w['scale'][..., None]             # [B, T, h, len(shrinks)]
+        f = torch.stack([self.loss.forecast(self._to_original(self._with_anchor(out, w, float(s)), w.loc,
+                                                              w.scale))[..., point] for s in shrinks], -1)
+        e = (w.y[..., None] - f).abs() / w.scale[..., None]                   # [B, T, h, len(shrinks)]
         errors.append(e[keep].cpu())
         where = torch.nonzero(keep).cpu()
         steps.append(where[:, 2]); series.append(torch.from_numpy(idx)[where[:, 0]])
         if anchored:                                   # the anchor fits nothing: out of sample at every origin
-            seen = (w['mask'] > 0) & w['anchor_known']
+            seen = (w.mask > 0) & w.anchor_known
             n = int(seen.sum())
             if n > ANCHOR_SAMPLE:                      # a random share (a regular stride could keep one step)
                 seen &= torch.rand(seen.shape, generator=pick, device=seen.device) < ANCHOR_SAMPLE / n
@@ -784,9 +818,8 @@ def predict(self: BaseRecurrent,
         temporal = b['temporal'].to(self.device)
         if max_len: temporal = F.pad(temporal, (max_len - temporal.shape[-1], 0))   # a window of the same length,
         w = self._windows(temporal, static, last_only=True)               # whatever the other series of the batch
-        w['last_only'] = True                                      # a model may decode the last origin only
-        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1], loss)
-        cols = self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][:, -1])
+        params = self._forecast_params(w, _last_origin, w.loc[:, -1], w.scale[:, -1], loss)   # (decoded alone)
+        cols = self._calibrate(loss.forecast(params, generator=gen), loss, w.scale[:, -1])
         out.append(loss.output_columns(cols).cpu())                 # the user's columns, in their order
     self.train(was_training)
     return torch.cat(out)
@@ -808,9 +841,8 @@ def _origin_forecasts(self: BaseRecurrent,
     L, loss = self.inference_input_size, self.loss if loss is None else loss
     if L <= 0:                                          # the whole history: one pass forecasts from every origin
         w = self._windows(pad_future(temporal, self.h), static)
-        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w['loc'][bi, pos], w['scale'][bi, pos],
-                                       loss)
-        return self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][bi, pos])
+        params = self._forecast_params(w, lambda p: _take(p, (bi, pos)), w.loc[bi, pos], w.scale[bi, pos], loss)
+        return self._calibrate(loss.forecast(params, generator=gen), loss, w.scale[bi, pos])
     padded = F.pad(temporal, (L - 1, 0))                # zeros with mask 0, as `predict` pads a short series
     span = torch.arange(L + self.h, device=temporal.device)
     out = []
@@ -818,9 +850,8 @@ def _origin_forecasts(self: BaseRecurrent,
         b, p = bi[i:i + self.valid_batch_size], pos[i:i + self.valid_batch_size]
         w = self._windows(padded[b[:, None], :, p[:, None] + span].transpose(1, 2),
                           None if static is None else static[b], last_only=True)
-        w['last_only'] = True
-        params = self._forecast_params(w, _last_origin, w['loc'][:, -1], w['scale'][:, -1], loss)
-        out.append(self._calibrate(loss.forecast(params, generator=gen), loss, w['scale'][:, -1]))
+        params = self._forecast_params(w, _last_origin, w.loc[:, -1], w.scale[:, -1], loss)
+        out.append(self._calibrate(loss.forecast(params, generator=gen), loss, w.scale[:, -1]))
     return torch.cat(out)
 
 # %% ../../nbs/common.base_recurrent.ipynb #cd63dd2a
@@ -863,13 +894,6 @@ def predict_insample(self: BaseRecurrent,
 # %% ../../nbs/common.base_recurrent.ipynb #ebc8e607
 ORIGIN_PASS_ELEMENTS = 2 ** 22   # one-pass backtests: series x steps x h at a time (memory), series padded alike
 
-def _at_origins(w: dict, keep: torch.Tensor) -> dict:
-    "Network inputs `w` of every origin that decode only the origins `keep` (ascending positions)."
-    w = dict(w, origins=keep, futr_exog=w['futr_exog'][:, :, keep])
-    for key in ('y', 'y_scaled', 'mask', 'loc', 'scale', 'anchor', 'anchor_known'):
-        if key in w: w[key] = w[key][:, keep]
-    return w
-
 @patch
 @in_chosen_threads
 @torch.inference_mode()
@@ -901,12 +925,12 @@ def predict_origins(self: BaseRecurrent,
         n, parts = len(keep), []                                    # the decoder only the origins asked
         size = max(1, ORIGIN_PASS_ELEMENTS // (temporal.shape[-1] * self.h))   # series at a time (memory)
         for r in range(0, B, size):
-            w = _at_origins(self._windows(temporal[r:r + size], None if static is None else static[r:r + size]), keep)
-            m = len(w['loc'])
+            w = self._windows(temporal[r:r + size], None if static is None else static[r:r + size]).at_origins(keep)
+            m = len(w.loc)
             arange = lambda k: torch.arange(k, device=self.device)
             bi, oi = arange(m).repeat(n), arange(n).repeat_interleave(m)
-            scale = w['scale'][bi, oi]
-            parts.append((self._forecast_params(w, lambda p: _take(p, (bi, oi)), w['loc'][bi, oi], scale, loss),
+            scale = w.scale[bi, oi]
+            parts.append((self._forecast_params(w, lambda p: _take(p, (bi, oi)), w.loc[bi, oi], scale, loss),
                           scale, m))
         cat = lambda ps: tuple(map(torch.cat, zip(*ps))) if isinstance(ps[0], tuple) else torch.cat(ps)
         for j, i in enumerate(keep.tolist().index(p) for p in pos):          # origin-major rows: window j's

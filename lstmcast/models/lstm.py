@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from fastcore.meta import delegates
 
 from ..losses.pytorch import MAE
-from ..common._base_recurrent import BaseRecurrent
+from ..common._base_recurrent import BaseRecurrent, Windows
 from ..common._checks import check_int
 from ..common._modules import MLP
 from ..utils import add_param_docs
@@ -107,20 +107,23 @@ def _decode(self: LSTM, context: torch.Tensor, # `[B, T, h, features]`
 
 # %% ../../nbs/models.lstm.ipynb #3e2aa27b
 @patch
-def forward(self: LSTM, windows_batch: dict):
+def forward(self: LSTM,
+            windows: Windows, # the batch `BaseRecurrent._windows` cut: its fields below are all `forward` reads
+           ) -> torch.Tensor|tuple: # `[B, T', h, ...]`: the loss's parameters for each origin decoded
     "Forecast parameters from every step of the batch's history."
-    encoder_input = windows_batch['insample_y']                                # [B, T, 1]
+    insample_y, hist_exog, stat_exog = windows.insample_y, windows.hist_exog, windows.stat_exog   # [B, T, ...]
+    futr_exog, quantile = windows.futr_exog, windows.quantile   # [B, F, T', h+1]; [B, Q] or None
+    last_only, origins = windows.last_only, windows.origins     # prediction: the last step; training: a sample
+
+    encoder_input = insample_y                                                 # [B, T, 1]
     B, T = encoder_input.shape[:2]
     if self.hist_exog_size > 0:                                                # [B, X, T, 1] -> [B, T, X]
-        encoder_input = torch.cat((encoder_input, windows_batch['hist_exog'].squeeze(-1).transpose(1, 2)), dim=2)
+        encoder_input = torch.cat((encoder_input, hist_exog.squeeze(-1).transpose(1, 2)), dim=2)
     if self.stat_exog_size > 0:                                                # [B, S] -> [B, T, S]
-        encoder_input = torch.cat((encoder_input, windows_batch['stat_exog'][:, None].expand(B, T, -1)), dim=2)
+        encoder_input = torch.cat((encoder_input, stat_exog[:, None].expand(B, T, -1)), dim=2)
 
-    last_only = windows_batch.get('last_only', False)                          # prediction: decode the last step only
     hidden_state = self._encode(encoder_input, last_only)                      # [B, T, hidden], or [B, 1, hidden]
-    futr_exog = windows_batch['futr_exog']
     if last_only: futr_exog, T = futr_exog[:, :, -1:], 1
-    origins = windows_batch.get('origins')                                     # training: a sample of the origins
     if origins is not None: hidden_state, T = hidden_state[:, origins], len(origins)
 
     if self.futr_exog_size > 0:                                                # [B, F, T, 1+h] -> [B, T, h, F]
@@ -131,7 +134,7 @@ def forward(self: LSTM, windows_batch: dict):
     if self.futr_exog_size > 0:                                                # each step sees its own future exogenous
         context = torch.cat((context, futr_exog), dim=-1)
     if self.quantile_size > 0:                                                 # IQLoss: the quantile to forecast
-        context = torch.cat((context, windows_batch['quantile'][:, None, None, :].expand(B, T, self.h, -1)), dim=-1)
+        context = torch.cat((context, quantile[:, None, None, :].expand(B, T, self.h, -1)), dim=-1)
     return self.loss.domain_map(self._decode(context))
 
 # %% ../../nbs/models.lstm.ipynb #bb9529d6
