@@ -42,7 +42,7 @@ def _hooks():
     def tail(self, dataset):
         shrink, widths = check(self, dataset)
         b = dataset.batch(np.arange(len(dataset)))
-        temporal = b['temporal'][..., :-self.test_size] if self.test_size else b['temporal']
+        temporal = b["temporal"]                       # the training view: a backtest's test steps are cut
         w = self._windows(br.pad_future(temporal, self.h), b['static'])
         seen = (w.mask > 0) & w.anchor_known
         bi, pos = torch.nonzero(seen.any(-1), as_tuple=True)

@@ -194,20 +194,21 @@ def _trial_model(self: AutoLSTM, cfg: dict, callbacks=()) -> LSTM:
 def fit(self: AutoLSTM,
         dataset, # a `TimeSeriesDataset`, as `NeuralForecast` passes it
         val_size: int=0, # last steps of each series that score the trials; 0: `h`
-        test_size: int=0, # last steps of each series held out entirely (cross_validation)
+        test_size: int=0, # last steps of each series held out entirely: the search runs on `dataset.cut(test_size)`
         ckpt_path=None, # not supported: a search is not resumed from a checkpoint
        ) -> AutoLSTM:
     "Search `num_samples` configurations, each trained without the last `val_size` steps and scored on them."
     import optuna
     if ckpt_path is not None: raise ValueError("AutoLSTM cannot resume a search from ckpt_path: fit it again")
     val_size = int(val_size) or self.h
+    if test_size: dataset = dataset.cut(test_size)            # neuralforecast's argument, made the trials' view
     best = {}
     def objective(trial):
         cfg = sample_config(self.config, trial)
         prune = PruneCallback(trial)
         model = self._trial_model(cfg, [prune])
         trial.set_user_attr('config', cfg)
-        try: model.fit(dataset, val_size=val_size, test_size=test_size)
+        try: model.fit(dataset, val_size=val_size)
         except RuntimeError as e:
             if 'not finite' in str(e): raise _Diverged(str(e)) from e
             raise
@@ -227,7 +228,7 @@ def fit(self: AutoLSTM,
     model.trainer_kwargs.pop('callbacks', None)                  # the trial's pruning link
     if self.refit_with_val:
         model = self._trial_model(best['config'])
-        model.fit(dataset, val_size=0, test_size=test_size)
+        model.fit(dataset, val_size=0)
     self.model, self.results, self.best_config = model, study, best['config']
     return self
 
@@ -238,9 +239,9 @@ def predict(self: AutoLSTM, dataset, loss=None) -> torch.Tensor:
     return self._fitted().predict(dataset, loss=loss)
 
 @patch
-def predict_insample(self: AutoLSTM, dataset, step_size: int=1) -> tuple:
-    "Forecasts inside the training data with the best model, as `LSTM.predict_insample`."
-    return self._fitted().predict_insample(dataset, step_size)
+def predict_insample(self: AutoLSTM, dataset, step_size: int=1, held: int=0) -> tuple:
+    "Forecasts inside the training data with the best model, as `LSTM.predict_insample` (`held`: steps not forecast)."
+    return self._fitted().predict_insample(dataset, step_size, held=held)
 
 @patch
 def _fitted(self: AutoLSTM) -> LSTM:

@@ -244,8 +244,9 @@ class NeuralForecast:
             for m in self.models: m.num_threads = int(num_threads)
         self.local_scaler_type, self.fitted = local_scaler_type, False
         # what `fit` (or `cross_validation`) sets: the columns' names, the training data, the dtype of its times, the
-        # kind of frame it was given (`predict()` answers in it), each model's calibrated conformal errors
-        self.id_col, self.time_col, self.target_col = 'unique_id', 'ds', 'y'
+        # kind of frame it was given (`predict()` answers in it), each model's calibrated conformal errors, the last
+        # steps of each series that `cross_validation` held out of the models' last fit (`predict_insample` stops)
+        self.id_col, self.time_col, self.target_col, self._held = 'unique_id', 'ds', 'y', 0
         self.dataset, self.time_dtype, self._frame_kind, self._conformal = None, None, 'pandas', {}
         self.fit_processes = self.fit_files = None           # a Spark fit's processes, and the Parquet files it read
 
@@ -417,7 +418,7 @@ def _fit(self: NeuralForecast, df, static_df=None, val_size=0, use_init_models=F
     self._conformal = {}
     if prediction_intervals is not None:
         self._calibrate(df, static_df, prediction_intervals, id_col, time_col, target_col, val_size)
-    self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+    self.id_col, self.time_col, self.target_col, self._held = id_col, time_col, target_col, 0   # fit on all of it
     files = isinstance(df, (list, tuple))            # Parquet files or folders, each holding whole series
     if files: from lstmcast.files import files_dataset   # (a lazy import: lstmcast.files imports this module)
     self.dataset = (files_dataset(self, df, static_df, id_col, time_col, target_col) if files
@@ -634,9 +635,11 @@ def _cross_validation(self: NeuralForecast, df, static_df=None, n_windows=1, ste
         if prediction_intervals is not None:                             # backtests of the data before the cutoff
             self._calibrate(_drop_last(df, afters[0], id_col, time_col), static_df, prediction_intervals, id_col,
                             time_col, target_col, val_size)
-        for m in self.models: m.fit(dataset, val_size=val_size, test_size=afters[0]); _agreed(m, dataset)
+        train = dataset.cut(afters[0])                                  # the split, made once: the data before
+        for m in self.models: m.fit(train, val_size=val_size); _agreed(m, train)
+        del train                                                        # (freed before the next window's cut)
         frames += self._backtest_frames(dataset, afters, None if prediction_intervals is None else level, asked)
-    self.dataset, self.fitted = dataset, True
+    self.dataset, self.fitted, self._held = dataset, True, afters[0]   # the last fit's held-out steps
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id_col, 'cutoff', time_col], kind='stable', ignore_index=True)
 
@@ -710,7 +713,8 @@ def predict_insample(self: NeuralForecast,
     "Forecasts from inside the data the models were fit with, wherever the whole horizon is observed."
     if not self.fitted: fail("this NeuralForecast is not fitted yet: call fit(df) before predict_insample")
     self._training_data('predict_insample', "save the object with save_dataset=True, or fit it again")
-    results = [m.predict_insample(self.dataset, step_size) for m in self.models]
+    held = getattr(self, '_held', 0)                               # (a save from before it: 0)
+    results = [m.predict_insample(self.dataset, step_size, held=held) for m in self.models]
     origins = results[0][0]
     rows = (origins[:, None] + 1 + np.arange(self.h)).ravel()
     series = np.searchsorted(self.dataset.indptr, origins, side='right') - 1

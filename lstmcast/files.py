@@ -376,7 +376,27 @@ def times_at(self: FilesDataset, rows: np.ndarray) -> np.ndarray:
             out[back == k] = (pd.DatetimeIndex(last[back == k]) - k * self.freq).to_numpy()
     return out.astype(self.time_dtype)
 
+
+# %% ../nbs/files.ipynb #6a00280b
 @patch
-def cut(self: FilesDataset, n_drop, n_masked: int=0):
-    raise NotImplementedError("a FilesDataset is not cut: cross_validation forecasts all its cutoffs in one pass over "
-                              "the series (predict_origins)")
+def cut(self: FilesDataset,
+        n_drop, # rows removed from the end of each series: an int or one per series (an int when `sharded`)
+        n_masked: int=0, # must be 0: a FilesDataset is cut to train, not to forecast
+       ) -> FilesDataset:
+    "A view without the last `n_drop` rows of each series: the same staged rows, shorter lengths; nothing read."
+    if n_masked or self.future is not None:
+        raise NotImplementedError("a FilesDataset is cut only to train on (no masked or future rows): "
+                                  "cross_validation forecasts all its cutoffs in one pass over the series "
+                                  "(predict_origins)")
+    if self.sharded and np.ndim(n_drop):
+        raise ValueError("a sharded FilesDataset is cut by one int, as its sizes are those of every shard")
+    drop = np.broadcast_to(np.asarray(n_drop, dtype=np.int64), (self.n_series,))
+    lengths = self.lengths - drop
+    if (lengths < 1).any() or (drop < 0).any():
+        bad = self.uids[int(np.argmax((lengths < 1) | (drop < 0)))]
+        raise ValueError(f"series {bad!r} is too short to drop {int(drop.max())} rows")
+    new = copy.copy(self)
+    new.lengths, new.last_dates, new._fd = lengths, None, None
+    if self.sharded: new.max_size, new.min_size = self.max_size - int(n_drop), self.min_size - int(n_drop)
+    else: new.max_size, new.min_size = int(lengths.max()), int(lengths.min())
+    return new

@@ -171,11 +171,11 @@ def cut(self: TimeSeriesDataset,
         raise ValueError(f"series {bad!r} is too short to drop {int(n_drop.max())} and mask {n_masked} rows")
     pos = np.arange(len(self.temporal)) - np.repeat(self.indptr[:-1], self.lengths)     # row index within its series
     keep = pos < np.repeat(lengths, self.lengths)
-    masked = keep & (pos >= np.repeat(lengths - n_masked, self.lengths))
-    temporal = self.temporal.clone()
-    temporal[torch.from_numpy(masked), -1] = 0
-    indptr = np.r_[0, np.cumsum(lengths)]
-    out = TimeSeriesDataset(temporal[torch.from_numpy(keep)], self.temporal_cols, indptr, self.static,
+    temporal = self.temporal[torch.from_numpy(keep)]                   # the one copy: the rows kept
+    if n_masked:
+        masked = pos[keep] >= np.repeat(lengths - n_masked, lengths)    # among the rows kept
+        temporal[torch.from_numpy(masked), -1] = 0
+    out = TimeSeriesDataset(temporal, self.temporal_cols, np.r_[0, np.cumsum(lengths)], self.static,
                             self.static_cols, self.uids, None)
     out.local_scaling = self.local_scaling                  # the same series, in the same units
     return out

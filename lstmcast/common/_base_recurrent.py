@@ -248,7 +248,7 @@ class BaseRecurrent(torch.nn.Module):
         self.calendar, self.calendar_cols = bool(calendar), []     # the columns, too: `calendar_columns(freq)`
         features = 1 + len(self.hist_exog_list) + len(self.futr_exog_list)
         self.scaler = TemporalNorm(scaler_type, dim=1, num_features=features)
-        self.val_size = self.test_size = 0
+        self.val_size = 0      # the last fit's validation steps: the losses cut batches there; the trainer reads it
 
     def __repr__(self): return self.alias or type(self).__name__
     @property
@@ -548,7 +548,7 @@ def _some_origins(w: Windows, k: int) -> Windows:
 def training_loss(self: BaseRecurrent, batch: dict) -> torch.Tensor:
     "The training loss of a batch of series: forecasts from (a sample of) the origins of windows or histories."
     temporal = batch['temporal']
-    if self.val_size + self.test_size: temporal = temporal[..., :-(self.val_size + self.test_size)]
+    if self.val_size: temporal = temporal[..., :-self.val_size]
     if self.input_size > 0: temporal = sample_windows(temporal, self.input_size, self.h)
     else: temporal = pad_future(random_starts(temporal, self.h), self.h)
     w = _some_origins(self._windows(temporal, batch['static']), getattr(self, 'train_origins', 256))  # (older saves)
@@ -563,7 +563,6 @@ def validation_loss(self: BaseRecurrent,
                    ) -> torch.Tensor|tuple: # the loss; with `in_original_units`, it and the original-units one
     "The validation loss of a batch: forecasts of the `val_size` steps after the training cutoff."
     temporal = batch['temporal']
-    if self.test_size: temporal = temporal[..., :-self.test_size]
     cutoff = temporal.shape[-1] - self.val_size
     w = self._windows(pad_future(temporal, self.h), batch['static'])
     mask = w.mask.clone()
@@ -600,7 +599,7 @@ def _reset_parameters(self: BaseRecurrent):
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
         val_size: int=0, # last steps of each series held out for validation
-        test_size: int=0, # last steps of each series held out entirely (after the validation steps)
+        test_size: int=0, # last steps of each series held out entirely: `fit` trains on `dataset.cut(test_size)`
         ckpt_path: str|None=None, # a Lightning checkpoint of this model's fit to resume from
         reset: bool=True, # start from a fresh initialisation; False: continue from the fitted weights (fine-tuning)
        ):
@@ -612,6 +611,7 @@ def fit(self: BaseRecurrent,
     check(dataset.max_size > val_size + test_size + 1,
            f"the series are too short: the longest has {dataset.max_size} step(s), but val_size + test_size = "
            f"{val_size + test_size} leaves fewer than 2 to train on")
+    if test_size: dataset = dataset.cut(test_size)            # neuralforecast's argument, made a view: nothing kept
     self._set_columns(dataset)
     if self.loss.support != 'real':                           # a likelihood refuses targets outside its support
         temporal = torch.as_tensor(dataset.temporal)
@@ -619,13 +619,13 @@ def fit(self: BaseRecurrent,
     checkpointed = ckpt_path is not None or any('ModelCheckpoint' in [k.__name__ for k in type(cb).__mro__]
                                                 for cb in self.trainer_kwargs.get('callbacks', []))
     tail = (val_size == 0 and getattr(self, 'tail_validation', False) and not checkpointed   # resumable: one fit
-            and dataset.max_size > 3 * self.h + test_size)
+            and dataset.max_size > 3 * self.h)
     if tail: val_size = self.h                                # held out of training, to calibrate the intervals
-    self.val_size, self.test_size, self.interval_widths, self.shrink = int(val_size), int(test_size), None, 1.
+    self.val_size, self.interval_widths, self.shrink = int(val_size), None, 1.
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
     self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
     if self.seasonal_lags == 'auto' and reset:                # the seasons and the anchor that fit the data
-        self.auto_season, self._anchor_seasons = self._auto_season(dataset, val_size + test_size)
+        self.auto_season, self._anchor_seasons = self._auto_season(dataset, val_size)
     check(reset or self.futr_exog_size == self.futr_width, "the seasonal lags changed (freq?): fit with reset=True")
     if self.futr_exog_size != self.futr_width: self._build()   # 'auto' lags follow freq and data: wider inputs
     from lstmcast.common._trainer import train                        # Lightning: imported only to train
@@ -633,10 +633,10 @@ def fit(self: BaseRecurrent,
         torch.manual_seed(self.random_seed)
         start = None if reset else copy.deepcopy(self.state_dict())     # continuing: the refit starts there too
         if reset: self._reset_parameters()
-        trainer = train(self, dataset, val_size, ckpt_path)
+        trainer = train(self, dataset, ckpt_path)
         if tail and not trainer.interrupted:
             shrink, widths = self._tail_check(dataset)
-            trainer = self._refit(dataset, test_size, start)
+            trainer = self._refit(dataset, start)
             self.shrink, self.interval_widths = shrink, widths
     if trainer.interrupted:  # Lightning stops cleanly on Ctrl-C; say where, rather than pass it off as done
         warnings.warn(f"{self!r}: training was interrupted at step {trainer.global_step} of {self.max_steps}; "
@@ -654,7 +654,7 @@ def _as_floats(trajectory: list) -> list:
 
 # %% ../../nbs/common.base_recurrent.ipynb #d3ef4e6b
 @patch
-def _refit(self: BaseRecurrent, dataset, test_size, start=None):
+def _refit(self: BaseRecurrent, dataset, start=None):
     "Train again from the same start on all the data (the tail too), for the steps that validated best."
     from lstmcast.common._trainer import train
     steps, self.max_steps = self.max_steps, max(1, self.best_step or self.max_steps)
@@ -662,7 +662,7 @@ def _refit(self: BaseRecurrent, dataset, test_size, start=None):
     torch.manual_seed(self.random_seed)
     if start is None: self._reset_parameters()
     else: self.load_state_dict(start)                                      # the weights a continued fit began from
-    try: return train(self, dataset, 0)
+    try: return train(self, dataset)
     finally: self.max_steps = steps
 
 # %% ../../nbs/common.base_recurrent.ipynb #d465cbb5
@@ -743,7 +743,6 @@ def _tail_check(self: BaseRecurrent, dataset: TimeSeriesDataset) -> tuple:
         idx = np.arange(start, min(start + self.valid_batch_size, len(dataset)))
         b = dataset.batch(idx)
         temporal = b['temporal'].to(self.device)
-        if self.test_size: temporal = temporal[..., :-self.test_size]
         static = None if b['static'] is None else b['static'].to(self.device)
         w = self._windows(pad_future(temporal, self.h), static)
         keep = w.mask > 0
@@ -861,13 +860,13 @@ def _origin_forecasts(self: BaseRecurrent,
 def predict_insample(self: BaseRecurrent,
                      dataset: TimeSeriesDataset, # the series, without future rows
                      step_size: int=1, # steps between consecutive origins
+                     held: int=0, # last steps of each series the fit did not use (a backtest's): not forecast
                     ) -> tuple: # (`rows [N]`: dataset row of each origin, `[N, h, len(loss.output_names)]` forecasts)
     "Forecasts of the observed steps after every `step_size`-th origin of each series, within the data the fit used."
     check(getattr(self, 'fitted', False), f"{self!r} is not trained yet: call fit first")
     check(is_int(step_size) and step_size >= 1,
            f"step_size must be a positive integer, got {step_size!r}")
     self._set_columns(dataset)
-    held = getattr(self, 'test_size', 0)                                   # steps the fit never saw: not forecast
     gen = torch.Generator(self.device).manual_seed(self.random_seed)
     rows, out = [], []
     was_training = self.training

@@ -109,14 +109,13 @@ class KeepBest(pl.Callback):
         module.model.best_step = self.step
 
 # %% ../../nbs/common.trainer.ipynb #90bca220
-def make_trainer(model, # a `BaseRecurrent`
-                 val_size: int, # validation steps per series; 0: no validation
+def make_trainer(model, # a `BaseRecurrent`; its `val_size` (set by `fit`) says whether to validate
                 ) -> pl.Trainer:
-    "A quiet Lightning `Trainer` for `model.max_steps` steps, validating every `val_check_steps` if `val_size > 0`."
+    "A quiet Lightning `Trainer` for `model.max_steps` steps, validating every `val_check_steps` if `model.val_size`."
     kw = dict(max_steps=model.max_steps, max_epochs=-1, logger=False, enable_checkpointing=False,
               enable_model_summary=False, num_sanity_val_steps=0, check_val_every_n_epoch=None,
               gradient_clip_val=1.0, use_distributed_sampler=False)
-    if val_size > 0: kw['val_check_interval'] = min(model.val_check_steps, model.max_steps)
+    if model.val_size > 0: kw['val_check_interval'] = min(model.val_check_steps, model.max_steps)
     else: kw['limit_val_batches'] = 0
     kw.update(model.trainer_kwargs)
     if not kw.pop('verbose', True): kw['enable_progress_bar'] = False   # verbose=False: not even a progress bar
@@ -165,12 +164,11 @@ def shard(series: np.ndarray, # the indices of the series to share
 class SeriesLoaders(pl.LightningDataModule):
     "The training and validation loaders of a fit, over this process's shard of the series."
     def __init__(self, model, # a `BaseRecurrent`
-                 dataset: TimeSeriesDataset, # the training series
-                 val_size: int=0, # last steps of each series used for validation
+                 dataset: TimeSeriesDataset, # the training view: no test steps; the last `model.val_size` validate
                  start: int=0, # training batches already trained on (a resumed fit)
                 ):
         super().__init__()
-        self.model, self.dataset, self.val_size, self.start = model, dataset, val_size, start
+        self.model, self.dataset, self.start = model, dataset, start
 
     def _mine(self, series):
         if getattr(self.dataset, 'sharded', False): return np.asarray(series)   # read per process: all of it
@@ -182,12 +180,12 @@ class SeriesLoaders(pl.LightningDataModule):
 
     def train_dataloader(self):
         m = self.model
-        trainable = np.flatnonzero(self.dataset.lengths - self.val_size - m.test_size >= 2)
+        trainable = np.flatnonzero(self.dataset.lengths - m.val_size >= 2)
         return self._loader(batch_sampler=EndlessBatchSampler(self._mine(trainable), m.batch_size, m.random_seed,
                                                               m.drop_last_loader, self.start))
 
     def val_dataloader(self):
-        if self.val_size == 0: return []
+        if self.model.val_size == 0: return []
         mine = self._mine(np.arange(len(self.dataset))).tolist()
         return self._loader(sampler=mine, batch_size=self.model.valid_batch_size)
 
@@ -196,7 +194,7 @@ def process_world(model, # a `BaseRecurrent`
                  ) -> tuple: # `(rank, world_size, own_script)`
     "This process's rank and the number of processes of `model`'s fit, and whether each process runs the user's script."
     from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
-    with quiet_lightning(): trainer = make_trainer(model, 0)
+    with quiet_lightning(): trainer = make_trainer(model)
     launcher = getattr(trainer.strategy, 'launcher', None)
     return trainer.global_rank, trainer.world_size, launcher is None or isinstance(launcher, _SubprocessScriptLauncher)
 
@@ -205,7 +203,7 @@ def start_processes(model): # a `BaseRecurrent` whose trainer settings ask for s
     "Start and connect the processes of `model`'s distributed fit now, as its `trainer.fit` would (if not yet)."
     if torch.distributed.is_available() and torch.distributed.is_initialized(): return
     with quiet_lightning():
-        strategy = make_trainer(model, 0).strategy
+        strategy = make_trainer(model).strategy
         strategy.launcher.launch(strategy.setup_environment)   # the later fit: started, connected, starts nothing
 
 def gather(obj) -> list:
@@ -243,8 +241,7 @@ def agree_after_fit(model, dataset):
 
 # %% ../../nbs/common.trainer.ipynb #3e00416b
 def train(model, # a `BaseRecurrent`, initialised
-          dataset: TimeSeriesDataset, # the training series
-          val_size: int=0, # last steps of each series used for validation
+          dataset: TimeSeriesDataset, # the training view (its last `model.val_size` steps validate)
           ckpt_path: str|None=None, # a Lightning checkpoint of this fit to resume from
          ) -> pl.Trainer:
     "Run Lightning's loop on `model` over `dataset` for `model.max_steps` steps, or resume it from `ckpt_path`."
@@ -255,9 +252,9 @@ def train(model, # a `BaseRecurrent`, initialised
     on_ctrl_c = signal.getsignal(signal.SIGINT)
     try:
         with quiet_lightning():
-            trainer = make_trainer(model, val_size)
+            trainer = make_trainer(model)
             agree_before_training(model, dataset)
-            trainer.fit(Trainee(model), datamodule=SeriesLoaders(model, dataset, val_size, start), ckpt_path=ckpt_path)
+            trainer.fit(Trainee(model), datamodule=SeriesLoaders(model, dataset, start), ckpt_path=ckpt_path)
     except SystemExit:
         # SIGTERM (a scheduler, `kill`, `timeout`) asks the process to end: end it, rather than go on half-trained
         if getattr(trainer, 'received_sigterm', False): raise SystemExit(128 + signal.SIGTERM) from None
