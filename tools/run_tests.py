@@ -135,7 +135,9 @@ def save_times(times, key, secs):
     times[key] = {**times.get(key, {}), **secs}
     try:
         times_file().parent.mkdir(parents=True, exist_ok=True)
-        times_file().write_text(json.dumps(times, indent=1, sort_keys=True))
+        part = times_file().with_suffix(f'.{os.getpid()}.part')       # then renamed: a reader never sees half a file
+        part.write_text(json.dumps(times, indent=1, sort_keys=True))
+        os.replace(part, times_file())
     except OSError as e: print(f'note: could not save the notebooks\' times to {times_file()}: {e}')
 
 def code_size(nb, not_run=()):
@@ -146,8 +148,8 @@ def code_size(nb, not_run=()):
                for c in cells if c['cell_type'] == 'code' and not cell_flags(c, not_run))
 
 def longest_first(nbs, last, not_run=()):
-    """`nbs` in the order to start them: by their seconds in `last` ({name: seconds}), the longest first; those not
-    in `last` by their code size, after the timed ones whose time is longer than any untimed notebook's estimate"""
+    """`nbs` in the order to start them, the longest first: a notebook's seconds in `last` ({name: seconds}), or, for
+    one not timed there, its code size times the seconds per character of those timed"""
     names = {nb: os.path.relpath(nb, ROOT) for nb in nbs}
     timed = {nb: last[names[nb]] for nb in nbs if names[nb] in last}
     # untimed notebooks: their code size, in seconds at the rate of the timed ones (1 s per 1,000 characters if none)
