@@ -7,8 +7,12 @@ One test each: the package is in sync with the notebooks (`nbdev_export` changes
 the notebooks are clean (`nbdev_clean` changes nothing under nbs/), README.md is in step with nbs/index.ipynb.
 Both nbdev checks run on a temporary copy of the project, so this command never modifies the working tree.
 Then every notebook under nbs/ (names starting with `_` or `.` excluded) runs through nbdev's `test_nb`, two at a
-time, each in a fresh process with `nbs/` as working directory. Cells flagged with one of settings.ini's `tst_flags`
-are not run unless the flag is named in `--flags`; each notebook's line and the last line count them, by flag:
+time, each in a fresh process with `nbs/` as working directory, the longest first so that no long notebook starts
+last: each notebook's seconds in the last run with the same flags are kept in the user's cache folder
+(`$XDG_CACHE_HOME/lstmcast/test_times.json`, by default `~/.cache/lstmcast/`, never in the project); a notebook not
+found there is estimated by the size of its code. Their results are printed in alphabetical order. Cells flagged
+with one of settings.ini's `tst_flags` are not run unless the flag is named in `--flags`; each notebook's line and
+the last line count them, by flag:
 
 - `slow`: long checks (many fits, big panels, memory bounds) that are not the only test of what they check;
 - `spark`: cells that start a Spark session (pyspark and Java); `ddp`: cells that start 2-process DDP training;
@@ -117,6 +121,42 @@ def missing_here():
         missing['m4'] = 'M4 Hourly files not found (set LSTMCAST_M4_DIR)'
     return missing
 
+def times_file():
+    "Where each notebook's seconds in the last run are kept: the user's cache folder, never the project"
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'lstmcast'/'test_times.json'
+
+def read_times():
+    "{flags run: {notebook: seconds}} from the last runs, or {} when there is none or it cannot be read"
+    try: return json.loads(times_file().read_text())
+    except (OSError, ValueError): return {}
+
+def save_times(times, key, secs):
+    "Keep the seconds of this run's notebooks (`secs`) under `key`, the flags run; never fails the tests"
+    times[key] = {**times.get(key, {}), **secs}
+    try:
+        times_file().parent.mkdir(parents=True, exist_ok=True)
+        part = times_file().with_suffix(f'.{os.getpid()}.part')       # then renamed: a reader never sees half a file
+        part.write_text(json.dumps(times, indent=1, sort_keys=True))
+        os.replace(part, times_file())
+    except OSError as e: print(f'note: could not save the notebooks\' times to {times_file()}: {e}')
+
+def code_size(nb, not_run=()):
+    "Characters of code in `nb`'s cells that run (none of the flags `not_run`): its run time's estimate when untimed"
+    try: cells = json.loads(Path(nb).read_text())['cells']
+    except (OSError, ValueError): return 0
+    return sum(len(c['source'] if isinstance(c['source'], str) else ''.join(c['source']))
+               for c in cells if c['cell_type'] == 'code' and not cell_flags(c, not_run))
+
+def longest_first(nbs, last, not_run=()):
+    """`nbs` in the order to start them, the longest first: a notebook's seconds in `last` ({name: seconds}), or, for
+    one not timed there, its code size times the seconds per character of those timed"""
+    names = {nb: os.path.relpath(nb, ROOT) for nb in nbs}
+    timed = {nb: last[names[nb]] for nb in nbs if names[nb] in last}
+    # untimed notebooks: their code size, in seconds at the rate of the timed ones (1 s per 1,000 characters if none)
+    rate = (sum(timed.values()) / max(1, sum(code_size(nb, not_run) for nb in timed))) if timed else 1e-3
+    est = {nb: timed[nb] if nb in timed else code_size(nb, not_run) * rate for nb in nbs}
+    return sorted(nbs, key=lambda nb: (-est[nb], names[nb]))
+
 def run_notebook(nb, skip_flags, force_flags):
     "Run `nb`'s cells with nbdev's `test_nb` in a fresh process: (passed, seconds, output, cells run with their times)"
     start = time.time()
@@ -191,10 +231,14 @@ def main():
         print(f'FAIL {name}\n{problem}' if problem else f'PASS {name}', flush=True)
         passed, failed = passed + (not problem), failed + bool(problem)
     nbs, skipped, timed, start = notebooks(args.notebooks), {}, [], time.time()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = pool.map(lambda nb: run_notebook(nb, ' '.join(all_flags), ' '.join(flags)), nbs)
-        for nb, (ok, secs, out, cells) in zip(nbs, runs):
+    times, key, secs_now = read_times(), ' '.join(sorted(flags)) or '(none)', {}
+    with ThreadPoolExecutor(max_workers=2) as pool:                     # started longest first, printed by name
+        runs = {nb: pool.submit(run_notebook, nb, ' '.join(all_flags), ' '.join(flags))
+                for nb in longest_first(nbs, times.get(key, {}), not_run)}
+        for nb in nbs:
+            ok, secs, out, cells = runs[nb].result()
             name = os.path.relpath(nb, ROOT)
+            secs_now[name] = round(secs, 1)
             counts = skipped_cells(nb, not_run)
             for f, n in counts.items(): skipped[f] = skipped.get(f, 0) + n
             timed += [(c['secs'], name, c) for c in cells]
@@ -203,6 +247,7 @@ def main():
             print(f'PASS {name} ({secs:.1f}s{note})' if ok else f'FAIL {name} ({secs:.1f}s{note})\n{out.rstrip()}',
                   flush=True)
             passed, failed = passed + ok, failed + (not ok)
+    if nbs: save_times(times, key, secs_now)
     print(f'notebooks: {time.time() - start:.0f}s, cells {sum(c["cpu"] for _, _, c in timed):.0f} CPU seconds')
     for secs, name, c in sorted(timed, key=lambda t: -t[0])[:args.slowest]:
         cell = f"{name} cell {c['idx']} (id {c['id']})"
