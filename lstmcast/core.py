@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['FRAME_KINDS', 'parse_freq', 'season_length', 'seasons', 'calendar_cycles', 'calendar_columns', 'calendar_features',
-           'future_dates', 'check_frame', 'check_target', 'check_available_mask', 'check_observed', 'check_time_grid',
-           'NeuralForecast', 'frame_kind', 'read_frames', 'as_kind', 'check_compat_flags', 'PredictionIntervals',
-           'conformal_quantile', 'is_rank_zero']
+           'future_dates', 'NeuralForecast', 'frame_kind', 'read_frames', 'as_kind', 'check_compat_flags',
+           'conformal_quantile', 'check_frame', 'check_target', 'check_available_mask', 'check_observed',
+           'check_time_grid', 'is_rank_zero', 'PredictionIntervals']
 
 # %% ../nbs/core.ipynb #e84eaf59
 import re
@@ -19,10 +19,12 @@ from fastcore.basics import patch
 from pandas.tseries.frequencies import to_offset
 
 from .common._checks import fail, check_int, is_int, is_rank_zero
-from .tsdataset import TimeSeriesDataset, is_sorted, sort_panel
+from .common._checks import check_frame, check_target, check_available_mask, check_observed, check_time_grid
+from .tsdataset import TimeSeriesDataset, sort_panel
 from .common._scalers import LOCAL_SCALERS, LocalScaling
 from .spark import DistributedConfig, is_spark_frame, fit_on_spark, predict_on_spark, to_spark
 from .losses.pytorch import _as_list
+from .utils import PredictionIntervals
 
 # %% ../nbs/core.ipynb #df123455
 _RENAMED_ALIASES = {'M': 'ME', 'BM': 'BME', 'SM': 'SME', 'CBM': 'CBME', 'Q': 'QE', 'BQ': 'BQE', 'Y': 'YE',
@@ -110,106 +112,8 @@ def future_dates(last, # last date (or integer index) of each series
     last = pd.DatetimeIndex(last)
     return np.stack([(last + k * freq).to_numpy() for k in range(1, h + 1)], axis=1)
 
-# %% ../nbs/core.ipynb #c6176408
-def _label(index, pos): return getattr(index[pos], 'item', lambda: index[pos])()   # a row label, as plain Python
-
-def check_frame(df, # the user's frame
-                name: str, # how the error messages call it ('df', 'futr_df', ...)
-                required: list, # columns that must be present
-                numeric: list=(), # columns that must be numeric and free of NaN/inf
-                id_col='unique_id', time_col='ds'):
-    "Refuse a frame that is not a DataFrame, lacks columns, or has non-numeric or missing values where they matter."
-    if not isinstance(df, pd.DataFrame): raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
-    if df.columns.duplicated().any():
-        fail(f"{name} has duplicated column names {list(df.columns[df.columns.duplicated()])}")
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        in_index = [c for c in missing if c in df.index.names]     # e.g. after a groupby or set_index
-        fail(f"{name} is missing the column(s) {missing}; it has {list(df.columns)}"
-              + (f"; {in_index} are in its index: pass {name}.reset_index()" if in_index else ""))
-    if not len(df): fail(f"{name} is empty")
-    for c in numeric:
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
-            fail(f"column {c!r} of {name} must be numeric, got dtype {df[c].dtype}")
-        bad = ~np.isfinite(df[c].to_numpy(np.float64))
-        if bad.any(): fail(f"column {c!r} of {name} has {bad.sum()} NaN or infinite value(s), e.g. at row "
-                            f"{_label(df.index, bad.argmax())!r}; fill or drop them")
-    keys = list(dict.fromkeys([id_col, time_col]))      # a static frame is keyed by the id alone
-    if len(keys) == 2 and is_sorted(df, id_col, time_col):  # sorted: duplicates are neighbours (no hashing)
-        ids, t = df[id_col].to_numpy(), df[time_col].to_numpy()
-        dup = np.r_[False, (ids[1:] == ids[:-1]) & (t[1:] == t[:-1])]
-    else: dup = df.duplicated(keys).to_numpy()
-    if dup.any():
-        dup = df.iloc[dup.argmax()]
-        fail(f"{name} has duplicated ({', '.join(keys)}) rows, e.g. " + ', '.join(f"{k}={dup[k]}" for k in keys) +
-              "; keep one row per " + ("series and time" if len(keys) == 2 else "series"))
-
-# %% ../nbs/core.ipynb #6d34b266
-def check_target(df, target_col='y'):
-    "The target may have NaN (missing, masked in training) but must be numeric and never infinite."
-    y = df[target_col]
-    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-        fail(f"target column {target_col!r} must be numeric, got dtype {y.dtype}")
-    if np.isinf(y.to_numpy(np.float64)).any(): fail(f"target column {target_col!r} has infinite values")
-    if y.isna().all(): fail(f"target column {target_col!r} has no observed value")
-
-# %% ../nbs/core.ipynb #8c7a0170
-def check_available_mask(df, name='df'):
-    "A user's `available_mask` column (1: the target counts, 0: it is hidden from training and scaling) holds 0 or 1."
-    if 'available_mask' not in df.columns: return
-    mask = df['available_mask']
-    if not pd.api.types.is_numeric_dtype(mask):
-        fail(f"column 'available_mask' of {name} must be numeric (0 or 1), got dtype {mask.dtype}")
-    bad = ~np.isin(mask.to_numpy(np.float64), (0., 1.))                  # NaN included
-    if bad.any(): fail(f"column 'available_mask' of {name} must hold 0 (target hidden) or 1 (target counts), got "
-                        f"{float(mask.iloc[bad.argmax()]):g} at row {_label(df.index, bad.argmax())!r}")
-
-# %% ../nbs/core.ipynb #acc7c4f8
-def check_observed(dataset, # a `TimeSeriesDataset`
-                   holdout: int=0, # last steps of each series that do not count (held out by `cross_validation`)
-                  ):
-    ("Refuse series whose target is missing (NaN, or `available_mask` 0) on every row: nothing to learn or "
-     "forecast from.")
-    pos = np.arange(len(dataset.temporal)) - np.repeat(dataset.indptr[:-1], dataset.lengths)   # row within its series
-    usable = (dataset.temporal[:, -1].numpy() > 0) & (pos < np.repeat(dataset.lengths - holdout, dataset.lengths))
-    counts = np.add.reduceat(usable.astype(np.int64), dataset.indptr[:-1])
-    # too short for the holdout: refused by its caller
-    empty = np.flatnonzero((counts == 0) & (dataset.lengths > holdout))
-    if not len(empty): return
-    ids = [_label(dataset.uids, i) for i in empty[:5]] + ([f'... ({len(empty) - 5} more)'] if len(empty) > 5 else [])
-    where = f" before the last {holdout} steps, held out by cross_validation" if holdout else ""
-    one = len(empty) == 1
-    fail(f"series {ids} ha{'s' if one else 've'} no observed target (y is NaN or available_mask is 0 on every row"
-          f"{where}): drop {'it' if one else 'them'} from df, or give {'it' if one else 'them'} values")
-
-# %% ../nbs/core.ipynb #a4279a63
-def check_time_grid(df, freq, id_col='unique_id', time_col='ds'):
-    "Refuse time stamps that do not match `freq`: off its grid, or with gaps inside a series. `df` sorted by id, time."
-    ds = df[time_col]
-    if ds.isna().any(): fail(f"{time_col!r} has {ds.isna().sum()} missing time stamp(s), e.g. at row "
-                              f"{_label(ds.index, ds.isna().argmax())!r}; every row needs one")
-    if isinstance(freq, int):
-        if not pd.api.types.is_integer_dtype(ds):
-            fail(f"freq={freq} (an integer) needs integer {time_col!r} values, got {ds.dtype}; "
-                  f"pass a pandas alias such as 'D' for dates")
-        prev, expected = ds.to_numpy()[:-1], ds.to_numpy()[:-1] + freq
-    else:
-        if not pd.api.types.is_datetime64_any_dtype(ds):
-            fail(f"{time_col!r} must hold timestamps for freq={freq.freqstr!r}, got {ds.dtype}; "
-                  f"convert it with pd.to_datetime, or use an integer freq for integer indices")
-        codes, stamps = pd.factorize(ds, use_na_sentinel=False)   # calendar arithmetic on the distinct stamps only
-        stamps = pd.DatetimeIndex(stamps)
-        off = stamps[(stamps + freq) - freq != stamps]
-        if len(off): fail(f"{time_col!r} has dates off the grid of freq={freq.freqstr!r}, e.g. {off[0]}; "
-                           f"pass the freq that matches your dates (e.g. 'MS' for month starts)")
-        expected = (stamps + freq).to_numpy()[codes[:-1]]
-    same = df[id_col].to_numpy()[1:] == df[id_col].to_numpy()[:-1]
-    gap = same & (ds.to_numpy()[1:] != expected)
-    if gap.any():
-        i = gap.argmax()
-        fail(f"series {df[id_col].iloc[i]!r} jumps from {ds.iloc[i]} to {ds.iloc[i + 1]}, "
-              f"which is not one step of freq; "
-              f"add the missing rows (y may be NaN there: missing targets are masked)")
+# %% ../nbs/core.ipynb #c9498bbf
+_all_ = ['check_frame', 'check_target', 'check_available_mask', 'check_observed', 'check_time_grid']
 
 # %% ../nbs/core.ipynb #f31bba3c
 class NeuralForecast:
@@ -841,17 +745,7 @@ def export(self: NeuralForecast,
     return export_model(self, path, format, model, level, trace_length)
 
 # %% ../nbs/core.ipynb #1eecf4a4
-class PredictionIntervals:
-    "How to calibrate conformal prediction intervals: `n_windows` backtest windows of `h` steps, and the method."
-    METHODS = ('conformal_distribution', 'conformal_error')
-    def __init__(self,
-                 n_windows: int=2, # backtest windows per series (errors per series and horizon step)
-                 # 'conformal_distribution' (signed errors) or 'conformal_error' (absolute)
-                 method: str='conformal_distribution'):
-        check_int(n_windows, 'n_windows', 2)
-        if method not in self.METHODS: fail(f"unknown method {method!r}; use one of {self.METHODS}")
-        self.n_windows, self.method = n_windows, method
-    def __repr__(self): return f"PredictionIntervals(n_windows={self.n_windows}, method={self.method!r})"
+_all_ = ['PredictionIntervals']   # defined in `utils`, where neuralforecast users look; public here as before
 
 # %% ../nbs/core.ipynb #2fce8071
 def conformal_quantile(scores: np.ndarray, # errors on the last axis
@@ -903,7 +797,7 @@ def _check_level(lv):
 from .utils import add_param_docs
 
 # %% ../nbs/core.ipynb #1c7caa4f
-for _o in [NeuralForecast, PredictionIntervals, *[NeuralForecast.__dict__[name] for name in (
+for _o in [NeuralForecast, *[NeuralForecast.__dict__[name] for name in (
         'fit', 'predict', 'cross_validation', 'predict_insample', 'make_future_dataframe', 'get_missing_future', 'save',
         'load')]]:
     add_param_docs(_o)

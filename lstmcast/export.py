@@ -13,6 +13,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import numpy as np
@@ -24,8 +25,11 @@ import lstmcast
 from .common import _scalers
 from .common._checks import is_int
 from .common._base_recurrent import _last_origin
-from .core import NeuralForecast
 from .losses.pytorch import DISTRIBUTIONS
+# `nf: NeuralForecast` hints: the class for type checkers; at run time its name, a forward reference that show_doc
+# and help() read as is, since lstmcast.core imports this module (for `NeuralForecast.export`) and not the reverse
+if TYPE_CHECKING: from lstmcast.core import NeuralForecast
+else: NeuralForecast = 'NeuralForecast'
 
 # %% ../nbs/export.ipynb #42496e14
 class ServedForecaster(torch.nn.Module):

@@ -24,7 +24,7 @@ from fastcore.basics import patch
 
 from .common._scalers import LocalScaling
 from .tsdataset import TimeSeriesDataset, sort_panel, _static_block, check_future
-from .core import check_frame, check_target, check_available_mask, check_time_grid, check_observed
+from .common._checks import check_frame, check_target, check_available_mask, check_time_grid, check_observed
 
 # %% ../nbs/files.ipynb #a8686c08
 def check_paths(paths) -> list:

@@ -21,7 +21,8 @@ from fastcore.basics import patch
 
 from ._checks import check, is_int
 from ._machine import in_chosen_threads
-from ._scalers import TemporalNorm, SCALER_STATISTICS, trailing_statistics, scale_values, shared_statistics
+from ._scalers import (TemporalNorm, SCALER_STATISTICS, trailing_statistics, scale_values,
+                                      shared_statistics)
 from ..losses.pytorch import MAE, check_loss_pair
 from ..tsdataset import TimeSeriesDataset
 
