@@ -62,8 +62,8 @@ def _static_block(static_df, uids, id_col, static_cols):
     return torch.tensor(aligned[list(static_cols)].to_numpy(np.float32)), tuple(static_cols)
 
 # %% ../nbs/tsdataset.ipynb #d5b4b038
-@classmethod
-def _from_frame(cls: TimeSeriesDataset,
+@patch(cls_method=True)
+def from_frame(cls: TimeSeriesDataset,
              df: pd.DataFrame, # long frame: one row per series and time step
              static_df: Optional[pd.DataFrame]=None, # one row per series
              temporal_cols: Optional[Sequence[str]]=None, # exogenous columns to keep (default: all the others)
@@ -90,11 +90,9 @@ def _from_frame(cls: TimeSeriesDataset,
     return cls(torch.from_numpy(values), [target_col, *temporal_cols, 'available_mask'], indptr,
                static, static_cols, uids, last_dates)
 
-TimeSeriesDataset.from_frame = _from_frame
-
 # %% ../nbs/tsdataset.ipynb #51a1f000
-@classmethod
-def _from_df(cls: TimeSeriesDataset,
+@patch(cls_method=True)
+def from_df(cls: TimeSeriesDataset,
              df: pd.DataFrame, # long frame: one row per series and time step
              static_df: Optional[pd.DataFrame]=None, # one row per series: the id and static columns
              sort_df: bool=False, # neuralforecast 1.7's; the frame is always sorted on a copy
@@ -106,11 +104,10 @@ def _from_df(cls: TimeSeriesDataset,
     times = sort_panel(df[[id_col, time_col]], id_col, time_col)[time_col].to_numpy()
     return dataset, dataset.uids, dataset.last_dates, times
 
-TimeSeriesDataset.from_df = _from_df
-
 # %% ../nbs/tsdataset.ipynb #fb3e731b
+@patch
 @torch.no_grad()
-def _batch(self: TimeSeriesDataset, idx, max_len: Optional[int]=None) -> dict:
+def batch(self: TimeSeriesDataset, idx, max_len: Optional[int]=None) -> dict:
     "Series `idx` stacked into `[B, C, T]`, left-padded (and masked) to a common length `T`."
     idx = torch.as_tensor(np.asarray(idx, dtype=np.int64))
     ends = torch.from_numpy(self.indptr[1:])[idx]
@@ -125,8 +122,10 @@ def _batch(self: TimeSeriesDataset, idx, max_len: Optional[int]=None) -> dict:
             'static': None if self.static is None else self.static[idx], 'static_cols': self.static_cols,
             'idx': idx}
 
-TimeSeriesDataset.batch = _batch
-TimeSeriesDataset.__getitems__ = lambda self, idx: self.batch(idx)
+@patch
+def __getitems__(self: TimeSeriesDataset, idx) -> dict:
+    "What `DataLoader` calls to fetch a batch in one call: `batch`."
+    return self.batch(idx)
 
 # %% ../nbs/tsdataset.ipynb #185ab684
 def check_future(future: torch.Tensor, # rows to append to every series of a dataset

@@ -4,7 +4,8 @@ The skipped count names the flags whose cells were not run, e.g.
 `40 passed, 0 failed, 14 skipped (12 cells: slow 8, spark 3, ddp 1; 2 docs checks: --docs)`.
 
 One test each: the package is in sync with the notebooks (`nbdev_export` changes nothing under lstmcast/),
-the notebooks are clean (`nbdev_clean` changes nothing under nbs/), README.md is in step with nbs/index.ipynb.
+the notebooks are clean (`nbdev_clean` changes nothing under nbs/), README.md is in step with nbs/index.ipynb,
+no import circle among lstmcast's modules (`tools/check_imports.py`: lazy imports in functions count too).
 Both nbdev checks run on a temporary copy of the project, so this command never modifies the working tree.
 Then every notebook under nbs/ (names starting with `_` or `.` excluded) runs through nbdev's `test_nb`, two at a
 time, each in a fresh process with `nbs/` as working directory, the longest first so that no long notebook starts
@@ -34,6 +35,8 @@ Exit status: 0 if nothing failed, 1 otherwise.
 import argparse, configparser, glob, hashlib, json, os, re, shutil, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_imports import import_cycles   # tools/check_imports.py
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT/'nbs'
@@ -84,11 +87,13 @@ def changed_by(tool, folder, pattern):
     return changed and f'{tool} would change: ' + ', '.join(changed)
 
 def project_checks():
-    "Yield (name, problem or None) for the three project checks"
+    "Yield (name, problem or None) for the four project checks"
     yield 'package in sync with notebooks', changed_by('nbdev_export', 'lstmcast', '*.py')
     yield 'notebooks are clean', changed_by('nbdev_clean', 'nbs', '*.ipynb')
     r = subprocess.run([sys.executable, str(ROOT/'tools'/'make_readme.py'), '--check'], cwd=ROOT, capture_output=True, text=True)
     yield 'README.md in step with nbs/index.ipynb', r.returncode and (r.stdout + r.stderr).strip()
+    cycles = import_cycles(ROOT/'lstmcast')                      # lazy imports inside functions count too
+    yield 'no import circle in lstmcast/', cycles and '\n'.join(' -> '.join(c + c[:1]) for c in cycles)
 
 def notebooks(patterns):
     "Notebooks named by `patterns` (paths or globs), or every notebook under nbs/ not starting with `_` or `.`"

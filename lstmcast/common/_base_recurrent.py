@@ -169,7 +169,7 @@ def check_optimizer(optimizer, # None or a `torch.optim.Optimizer` class
 # %% ../../nbs/common.base_recurrent.ipynb #304bb1c5
 class BaseRecurrent(torch.nn.Module):
     "Base of recurrent models: forecasts `h` steps from every time step; training, validation and prediction."
-    SAMPLING_TYPE = 'recurrent'
+    SAMPLING_TYPE = 'recurrent'     # neuralforecast's class attribute: not read here, kept for scripts that do
     MODEL_INPUTS = ('y_insample',)  # inputs given to losses that ask for them (`extra_inputs`); a model may add 'q'
     def __init__(self,
                  h: int, # forecast horizon

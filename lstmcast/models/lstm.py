@@ -26,7 +26,7 @@ class LSTM(BaseRecurrent):
 
     Static, historic and future exogenous variables are accepted; training uses Adam, or the `optimizer` given.
     """
-    SAMPLING_TYPE = 'recurrent'
+    SAMPLING_TYPE = 'recurrent'     # neuralforecast's class attribute: not read here, kept for scripts that do
     MODEL_INPUTS = BaseRecurrent.MODEL_INPUTS + ('q',)  # the decoder can read a quantile's features (IQLoss)
 
     @delegates(BaseRecurrent.__init__, keep=True)   # the base's parameters, in the signature before **kwargs
