@@ -106,7 +106,6 @@ def from_df(cls: TimeSeriesDataset,
 
 # %% ../nbs/tsdataset.ipynb #fb3e731b
 @patch
-@torch.no_grad()
 def batch(self: TimeSeriesDataset, idx, max_len: Optional[int]=None) -> dict:
     "Series `idx` stacked into `[B, C, T]`, left-padded (and masked) to a common length `T`."
     idx = torch.as_tensor(np.asarray(idx, dtype=np.int64))
@@ -117,7 +116,8 @@ def batch(self: TimeSeriesDataset, idx, max_len: Optional[int]=None) -> dict:
     steps = torch.arange(T - 1, -1, -1)                       # how far back from the last row
     rows = ends[:, None] - 1 - steps[None, :]                 # [B, T]
     valid = steps[None, :] < lengths[:, None]
-    temporal = self.temporal[rows.clamp(min=0)] * valid[..., None]
+    with torch.no_grad():                                     # data, never part of a graph
+        temporal = self.temporal[rows.clamp(min=0)] * valid[..., None]
     return {'temporal': temporal.permute(0, 2, 1).contiguous(), 'temporal_cols': self.temporal_cols,
             'static': None if self.static is None else self.static[idx], 'static_cols': self.static_cols,
             'idx': idx}
