@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 
 from ._checks import check, is_int
-from ._machine import in_chosen_threads
+from ._machine import with_cpu_settings
 from ._scalers import (TemporalNorm, SCALER_STATISTICS, trailing_statistics, scale_values,
                                       shared_statistics)
 from ..losses.pytorch import MAE, check_loss_pair
@@ -596,7 +596,7 @@ def _reset_parameters(self: BaseRecurrent):
 
 # %% ../../nbs/common.base_recurrent.ipynb #77bc27ac
 @patch
-@in_chosen_threads
+@with_cpu_settings
 def fit(self: BaseRecurrent,
         dataset: TimeSeriesDataset, # the training series
         val_size: int=0, # last steps of each series held out for validation
@@ -798,7 +798,7 @@ def _last_origin(params):
     return tuple(p[:, -1] for p in params) if isinstance(params, tuple) else params[:, -1]
 
 @patch
-@in_chosen_threads
+@with_cpu_settings
 @torch.inference_mode()
 def predict(self: BaseRecurrent,
             dataset: TimeSeriesDataset, # series, each followed by `h` future rows
@@ -856,7 +856,7 @@ def _origin_forecasts(self: BaseRecurrent,
 
 # %% ../../nbs/common.base_recurrent.ipynb #cd63dd2a
 @patch
-@in_chosen_threads
+@with_cpu_settings
 @torch.inference_mode()
 def predict_insample(self: BaseRecurrent,
                      dataset: TimeSeriesDataset, # the series, without future rows
@@ -895,7 +895,7 @@ def predict_insample(self: BaseRecurrent,
 ORIGIN_PASS_ELEMENTS = 2 ** 22   # one-pass backtests: series x steps x h at a time (memory), series padded alike
 
 @patch
-@in_chosen_threads
+@with_cpu_settings
 @torch.inference_mode()
 def predict_origins(self: BaseRecurrent,
                     dataset: TimeSeriesDataset, # the series, their futr values after every origin included
