@@ -8,16 +8,16 @@ the same round, then the median over the rounds.
            (no `self.log` when no progress bar or logger reads it: the library's default since the Trainee split)
            vs a) `self.log` every step, as before, b) the loss's finiteness read back every 50 steps, as on an
            accelerator, instead of every step (a host sync on a GPU), c) level shift from the level columns only (see `lean_transform`), d) 1 thread vs the default.
-  predict  bench/panel.py's 10k panel: decoding only the last origin (`Windows.last_only`, as predict asks) vs
-           every origin (the flag hidden from the model), and the lean level shift. Reports the median time of
+  predict  bench/panel.py's 10k panel: the library's predict vs the lean level shift. Reports the median time of
            3 calls, the peak RSS during the call (VmHWM reset through /proc/self/clear_refs) and the largest
-           forecast difference.
+           forecast difference. (Decoding only the last origin, `Windows.last_only`, was measured here once; the
+           windows now carry only that origin's future inputs, so the old path can no longer be patched back in.)
   prep     100k-series frame: the data checks `NeuralForecast.fit` used to make (groupby sortedness,
            `duplicated`, sort of sorted data) vs the vectorised neighbour checks it makes now (same answers), and
            the whole `NeuralForecast._dataset` as it is.
 Run: python bench/optimisations.py [train|predict|prep ...] [--rounds 8]
 """
-import argparse, dataclasses, statistics, sys, time, warnings, logging
+import argparse, statistics, sys, time, warnings, logging
 from pathlib import Path
 import numpy as np, torch
 import lstmcast.common._trainer as tr, lstmcast.common._scalers as sc
@@ -26,7 +26,7 @@ from lstmcast.models import LSTM
 sys.path.insert(0, str(Path(__file__).parent))
 from floor import lstmcast_fit
 from panel import panel, CONFIG
-TRANSFORM, FORWARD = sc.TemporalNorm.transform, LSTM.forward
+TRANSFORM = sc.TemporalNorm.transform
 
 
 def lean_transform(self, x, mask=None, level_mask=None):
@@ -42,11 +42,6 @@ def lean_transform(self, x, mask=None, level_mask=None):
     return self.scale(x)
 
 
-def all_origins(self, w):
-    "LSTM.forward with the `last_only` request hidden, so every origin is decoded (the old behaviour)."
-    return FORWARD(self, dataclasses.replace(w, last_only=False))
-
-
 def variant(name):
     "Apply variant `name`; return a function that undoes it."
     start, checks, threads = tr.Trainee.on_train_start, tr.Trainee.CHECK_STEPS, torch.get_num_threads()
@@ -55,10 +50,9 @@ def variant(name):
         tr.Trainee.on_train_start = log_always
     if name == 'finite check every 50': tr.Trainee.CHECK_STEPS = {'cpu': 50}   # as on an accelerator
     if name == 'lean level shift': sc.TemporalNorm.transform = lean_transform
-    if name == 'decode every origin': LSTM.forward = all_origins
     if name == '1 thread': torch.set_num_threads(1)
     def undo():
-        tr.Trainee.on_train_start, tr.Trainee.CHECK_STEPS, sc.TemporalNorm.transform, LSTM.forward = start, checks, TRANSFORM, FORWARD
+        tr.Trainee.on_train_start, tr.Trainee.CHECK_STEPS, sc.TemporalNorm.transform = start, checks, TRANSFORM
         torch.set_num_threads(threads)
     return undo
 
@@ -104,9 +98,9 @@ if __name__ == '__main__':
     if 'predict' in a.parts:
         nf = NeuralForecast([LSTM(input_size=24, max_steps=20, **CONFIG)], freq='MS'); nf.fit(panel(10_000))
         nf.predict()                                                # warm-up
-        names = ['baseline', 'decode every origin', 'lean level shift']
+        names = ['baseline', 'lean level shift']
         res = ab(names, lambda: peak_rss_mb(nf.predict), min(a.rounds, 3))
-        print(f'predict, 10k series x 240 (median of {min(a.rounds, 3)}); baseline decodes the last origin only:')
+        print(f'predict, 10k series x 240 (median of {min(a.rounds, 3)}):')
         for n in names:
             diff = np.abs(res[n][-1][0]['LSTM'].to_numpy() - res['baseline'][-1][0]['LSTM'].to_numpy()).max()
             ratio = statistics.median(v[1] / b[1] for v, b in zip(res[n], res['baseline']))
