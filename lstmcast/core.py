@@ -159,7 +159,10 @@ class NeuralForecast:
 # %% ../nbs/core.ipynb #07afbeae
 def _is_polars(x): return type(x).__module__.split('.')[0] == 'polars'
 
-def _from_polars(df) -> pd.DataFrame: return pd.DataFrame({c: df[c].to_numpy() for c in df.columns})
+def _from_polars(df) -> pd.DataFrame:
+    "A polars frame in pandas, column by column; a LazyFrame runs its query once, here."
+    if type(df).__name__ == 'LazyFrame': df = df.collect()
+    return pd.DataFrame({c: df[c].to_numpy() for c in df.columns})
 
 def _to_polars(df: pd.DataFrame):
     import polars as pl
