@@ -710,7 +710,7 @@ def anchor_widths(history: torch.Tensor, # `[M]` the anchor's errors from every 
 
 # %% ../../nbs/common.base_recurrent.ipynb #0ea04a41
 SHRINKS = torch.tensor([0., .25, .5, .75, 1.])   # weights of the network's correction that tail validation tries
-SHRINK_MARGIN = 0.2   # log-error gain a full correction must show on one series' tail (/ sqrt(series) on more)
+SHRINK_MARGIN = 0.6   # log-error gain a full correction must show on one series' tail (/ sqrt(series) on more)
 
 def choose_shrink(errors: torch.Tensor, # `[N, len(SHRINKS)]` held-out absolute errors with each weight
                   series: torch.Tensor, # `[N]` the series of each
