@@ -7,7 +7,8 @@ the same round, then the median over the rounds.
   train    the spec example's training step (per-step median from a callback, batch end to batch end), baseline
            (no `self.log` when no progress bar or logger reads it: the library's default since the Trainee split)
            vs a) `self.log` every step, as before, b) the loss's finiteness read back every 50 steps, as on an
-           accelerator, instead of every step (a host sync on a GPU), c) level shift from the level columns only (see `lean_transform`), d) 1 thread vs the default.
+           accelerator, instead of every step (a host sync on a GPU), c) level shift from the level columns only
+           (see `lean_transform`), d) 1 thread vs the default.
   predict  bench/panel.py's 10k panel: the library's predict vs the lean level shift. Reports the median time of
            3 calls, the peak RSS during the call (VmHWM reset through /proc/self/clear_refs) and the largest
            forecast difference. (Decoding only the last origin, `Windows.last_only`, was measured here once; the
@@ -111,11 +112,13 @@ if __name__ == '__main__':
         same = ids[1:] == ids[:-1]
         print(f'data checks on {len(df):,} rows (100k series x 240), library call vs vectorised, seconds:')
         for what, lib, vec in [
-                ('sorted by time in each id', lambda: df.groupby('unique_id', sort=False)['ds'].is_monotonic_increasing.all(),
+                ('sorted by time in each id',
+                 lambda: df.groupby('unique_id', sort=False)['ds'].is_monotonic_increasing.all(),
                  lambda: df['unique_id'].is_monotonic_increasing and not (same & (ds[1:] < ds[:-1])).any()),
                 ('duplicated (id, ds)', lambda: df.duplicated(['unique_id', 'ds']).any(),
                  lambda: (same & (ds[1:] == ds[:-1])).any()),
-                ('sort_values of sorted data', lambda: df.sort_values(['unique_id', 'ds'], kind='stable'), lambda: None)]:
+                ('sort_values of sorted data', lambda: df.sort_values(['unique_id', 'ds'], kind='stable'),
+                 lambda: None)]:
             (x, tl), (y, tv) = timed(lib), timed(vec)
             print(f'  {what:28} {tl:6.2f} vs {tv:6.3f}' + ('' if y is None else f'  (same answer: {bool(x) == bool(y)})'))
         nf = NeuralForecast([LSTM(input_size=24, max_steps=1, **CONFIG)], freq='MS')
