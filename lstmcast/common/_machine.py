@@ -83,6 +83,9 @@ def flush_denormals():
 # %% ../../nbs/common.machine.ipynb #b0321aac
 def with_cpu_settings(method):
     "Run a model's `method` with `choose_threads(model.num_threads)` threads, denormals flushed; then the user's again."
+    owner = method.__annotations__.get('self')     # the class a `@patch`ed method goes to
+    if isinstance(owner, type):                    # named as patch names the wrapper: the docs title the inner one
+        method.__qualname__ = f'{owner.__name__}.{method.__name__}'
     @functools.wraps(method)
     def with_settings(self, *args, **kwargs):
         with intra_op_threads(choose_threads(getattr(self, 'num_threads', None))), flush_denormals():
