@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-SHRINKS = np.array([0., .25, .5, .75, 1.])
 
 
 def record(names, seeds, path):
@@ -51,7 +50,7 @@ def record(names, seeds, path):
             test = {}
             br.BaseRecurrent.fit = lambda self, *a, **k: self          # the same network, re-predicting
             try:
-                for w in SHRINKS:
+                for w in br.SHRINKS.tolist():
                     model.shrink = float(w)
                     s = accuracy.scores(y, nf.cross_validation(df, n_windows=windows, step_size=h, refit=False)
                                         ['LSTM'].to_numpy(), scale, groups)
@@ -65,13 +64,12 @@ def record(names, seeds, path):
 
 
 def choice(errors, series, margin):
-    "`choose_shrink` in numpy, with `margin` in place of `SHRINK_MARGIN`."
-    sums = np.zeros((series.max() + 1, len(SHRINKS)))
-    np.add.at(sums, series, errors)
-    sums = sums[sums[:, 0] > 0]
-    if not len(sums): return 1.
-    score = np.log(np.maximum(sums, 1e-12) / sums[:, :1]).mean(0) + margin * SHRINKS / len(sums) ** .5
-    return float(SHRINKS[int(score.argmin())])
+    "The library's `choose_shrink`, with `margin` in place of `SHRINK_MARGIN`."
+    import torch
+    import lstmcast.common._base_recurrent as br
+    kept, br.SHRINK_MARGIN = br.SHRINK_MARGIN, margin
+    try: return br.choose_shrink(torch.from_numpy(errors), torch.from_numpy(series))
+    finally: br.SHRINK_MARGIN = kept
 
 
 def evaluate(fits, margins):
