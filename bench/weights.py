@@ -11,7 +11,8 @@ and then replays the choice with several margins, printing per fit the MASE rati
 fits the geometric mean of the ratio, the fits below and above 1 (beyond ±0.5%), the worst; with the anchor alone,
 the network alone and the best weight in hindsight beside them. The replay of the library's own margin gives the
 library's choices (column `lib`, the weight the fit chose).
-Run: OMP_NUM_THREADS=1 python bench/weights.py record DATA[,DATA...] SEEDS FILE   (e.g. air,wine 1,2 w.pkl)
+Run: OMP_NUM_THREADS=1 python bench/weights.py record DATA[,DATA...] SEEDS FILE [TAIL]   (e.g. air,wine 1,2 w.pkl)
+     (TAIL: horizons tail validation holds out, `TAIL_WINDOWS`; the library's own by default)
      python bench/weights.py evaluate FILE [FILE ...] [--margins 0,0.2,0.6]
 """
 import argparse, logging, pickle, sys, time, warnings
@@ -21,7 +22,7 @@ import numpy as np, pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-def record(names, seeds, path):
+def record(names, seeds, path, tail=None):
     "One fit per data set and seed: the tail's errors per weight and the backtest's ratios per weight."
     import accuracy
     import lstmcast.common._base_recurrent as br
@@ -29,6 +30,7 @@ def record(names, seeds, path):
     from lstmcast.models import LSTM
     from lstmcast.losses.pytorch import DistributionLoss
     seen, choose, fit = {}, br.choose_shrink, br.BaseRecurrent.fit
+    if tail: br.TAIL_WINDOWS = tail                                   # horizons the tail holds out, where it can
 
     def spy(errors, series):
         seen['errors'], seen['series'] = errors.numpy().copy(), series.numpy().copy()
@@ -56,10 +58,13 @@ def record(names, seeds, path):
                                         ['LSTM'].to_numpy(), scale, groups)
                     test[float(w)] = (s['sMAPE'] / naive['sMAPE'], s['MASE'] / naive['MASE'])
             finally: br.BaseRecurrent.fit, model.shrink = fit, chosen
-            out.append(dict(name=name, seed=seed, chosen=chosen, errors=seen['errors'], series=seen['series'],
-                            test=test))
+            cover = {lv: float(((cv[f'LSTM-lo-{lv}'] <= cv['y']) & (cv['y'] <= cv[f'LSTM-hi-{lv}'])).mean())
+                     for lv in (80, 90)}                                # the library's intervals, as fitted
+            out.append(dict(name=name, seed=seed, tail=br.TAIL_WINDOWS, chosen=chosen, errors=seen['errors'],
+                            series=seen['series'], test=test, cover=cover))
             print(name, seed, 'chosen', chosen, 'MASE ratio by weight',
-                  {w: round(float(r[1]), 3) for w, r in test.items()}, f'{time.time() - t0:.0f} s', flush=True)
+                  {w: round(float(r[1]), 3) for w, r in test.items()}, 'coverage', cover, f'{time.time() - t0:.0f} s',
+                  flush=True)
             pickle.dump(out, open(path, 'wb'))
 
 
@@ -92,7 +97,8 @@ def evaluate(fits, margins):
 if __name__ == '__main__':
     warnings.filterwarnings('ignore'); logging.disable(logging.WARNING)
     if len(sys.argv) > 1 and sys.argv[1] == 'record':
-        record(sys.argv[2].split(','), [int(s) for s in sys.argv[3].split(',')], sys.argv[4])
+        record(sys.argv[2].split(','), [int(s) for s in sys.argv[3].split(',')], sys.argv[4],
+               int(sys.argv[5]) if len(sys.argv) > 5 else None)
     else:
         ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         ap.add_argument('mode', choices=['evaluate']); ap.add_argument('files', nargs='+')
