@@ -595,7 +595,7 @@ def _reset_parameters(self: BaseRecurrent):
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
 # %% ../../nbs/common.base_recurrent.ipynb #77bc27ac
-TAIL_WINDOWS = 1   # horizons held out at the end of each series by tail validation, where the series are long enough
+TAIL_WINDOWS = 1   # horizons tail validation holds out, where the longest series has more than TAIL_WINDOWS + 2
 
 @patch
 @with_cpu_settings
