@@ -595,7 +595,7 @@ def _reset_parameters(self: BaseRecurrent):
     self.scaler = TemporalNorm(self.scaler_type, dim=1, num_features=self.scaler.num_features)
 
 # %% ../../nbs/common.base_recurrent.ipynb #77bc27ac
-TAIL_WINDOWS = 1   # horizons tail validation holds out, where the longest series has more than TAIL_WINDOWS + 2
+TAIL_WINDOWS = 1   # horizons tail validation holds out (one where the longest series has TAIL_WINDOWS + 2 or fewer)
 
 @patch
 @with_cpu_settings
@@ -623,7 +623,8 @@ def fit(self: BaseRecurrent,
                                                 for cb in self.trainer_kwargs.get('callbacks', []))
     tail = (val_size == 0 and getattr(self, 'tail_validation', False) and not checkpointed   # resumable: one fit
             and dataset.max_size > 3 * self.h)
-    if tail: val_size = self.h * (TAIL_WINDOWS if dataset.max_size > (TAIL_WINDOWS + 2) * self.h else 1)   # calibrate
+    if tail:                                                  # held out of training: chooses and calibrates
+        val_size = self.h * (TAIL_WINDOWS if dataset.max_size > (TAIL_WINDOWS + 2) * self.h else 1)
     self.val_size, self.interval_widths, self.shrink = int(val_size), None, 1.
     self.keep_best, self.best_step = tail, None                 # tail: end with the best validated weights
     self.train_trajectories, self.valid_trajectories = [], []   # filled by the training loop, per step and check
